@@ -498,8 +498,9 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
        "Position information V2, one row per symbol and position side."),
     _E("set_leverage", "POST", "/fapi/v1/leverage", Weight(1), _T,
        (_symbol(required=True),
-        Param("leverage", _P.INT, required=True, minimum=1, maximum=125,
-              description="Target initial leverage, 1 to 125.")),
+        # no range here: outside 1..the symbol's max, Aster answers -4028 (FACTS.md)
+        Param("leverage", _P.INT, required=True,
+              description="Target initial leverage: 1 to the symbol's maximum (125 at most).")),
        "LeverageResult", "Change initial leverage of a symbol."),
     _E("set_margin_type", "POST", "/fapi/v1/marginType", Weight(1), _T,
        (_symbol(required=True), _choice("marginType", MarginType, required=True)),
@@ -558,7 +559,8 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
     _E("get_remaining_openable_notional", "GET", "/fapi/v1/remainingOpenableNotionalValue",
        Weight(20), _D,
        (_symbol(required=True),
-        Param("leverage", _P.INT, required=True, minimum=1, maximum=125)),
+        Param("leverage", _P.INT, required=True,
+              description="1 to the symbol's maximum; others answer -4028.")),
        "RemainingOpenable", "Remaining openable notional value (USDT) at a leverage."),
     # --- user data stream ---
     _E("new_listen_key", "POST", "/fapi/v1/listenKey", *_STREAM, (), "ListenKey",
