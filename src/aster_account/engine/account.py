@@ -1,9 +1,9 @@
 """Account operations: every mutating endpoint's rules, checks first, then the change.
 
 Each operation takes the account, a `Ctx` (market, marks, time, ids) and typed arguments, raises an
-`AsterError` with the code Aster answers (the numbers that caused it in `.details`) *before* touching
-the account, and otherwise mutates it and returns an `Outcome`: the reply, the stream events and the
-ledger records (income, transfers, margin changes, trades) the store must append.
+`AsterError` with the code Aster answers (the numbers that caused it in `.details`) *before*
+touching the account, and otherwise mutates it and returns an `Outcome`: the reply, the stream
+events and the ledger records (income, transfers, margin changes, trades) the store must append.
 
 Check order follows FACTS.md ("parameters, key, timestamp, signature, business rules"; -4046 before
 -4047 / -4048, and so on).
@@ -197,21 +197,39 @@ def set_leverage(acct: Account, ctx: Ctx, *, symbol: str, leverage: int) -> Outc
     for pos in acct.open_positions(symbol):
         current = margin.notional(pos.amount, mark)
         if current > max_notional:
-            fail(-2027, "Exceeded the maximum allowable position at current leverage.",
-                 notional=current, max_notional=max_notional)
+            fail(
+                -2027,
+                "Exceeded the maximum allowable position at current leverage.",
+                notional=current,
+                max_notional=max_notional,
+            )
         if cfg.margin_type is MarginType.ISOLATED and pos.amount != 0 and leverage < cfg.leverage:
-            fail(-4161, "Leverage reduction is not supported in Isolated Margin Mode with open "
-                 "positions", leverage=leverage, current=cfg.leverage)
+            fail(
+                -4161,
+                "Leverage reduction is not supported in Isolated Margin Mode with open positions",
+                leverage=leverage,
+                current=cfg.leverage,
+            )
     new_cfg = SymbolConfig(leverage, cfg.margin_type)
-    if cfg.margin_type is MarginType.CROSSED and leverage < cfg.leverage and acct.open_positions(symbol):
+    if (
+        cfg.margin_type is MarginType.CROSSED
+        and leverage < cfg.leverage
+        and acct.open_positions(symbol)
+    ):
         trial = replace(acct, configs={**acct.configs, symbol: new_cfg})
         figs = fig.compute(trial, ctx.market, ctx.marks)
         asset = spec.margin_asset
         af = figs.assets.get(asset)
-        if af is not None and (
-            af.cross_wallet_balance + af.cross_unrealized_pnl - af.cross_initial_margin
-            - af.isolated_order_margin
-        ) < 0:
+        if (
+            af is not None
+            and (
+                af.cross_wallet_balance
+                + af.cross_unrealized_pnl
+                - af.cross_initial_margin
+                - af.isolated_order_margin
+            )
+            < 0
+        ):
             fail(-2028, "Leverage is smaller than permitted: insufficient margin balance.")
     acct.configs[symbol] = new_cfg
     acct.update_time = ctx.now_ms
@@ -236,7 +254,9 @@ def set_margin_type(acct: Account, ctx: Ctx, *, symbol: str, margin_type: Margin
     acct.update_time = ctx.now_ms
     out = Outcome(result=None)
     out.events.append(
-        ev.balance_update(acct, ctx, AccountUpdateReason.MARGIN_TYPE_CHANGE, {spec.margin_asset: ZERO})
+        ev.balance_update(
+            acct, ctx, AccountUpdateReason.MARGIN_TYPE_CHANGE, {spec.margin_asset: ZERO}
+        )
     )
     return out
 
@@ -261,7 +281,8 @@ def modify_position_margin(
     type: PositionMarginChange,
     position_side: PositionSide | None = None,
 ) -> Outcome:
-    """POST /fapi/v1/positionMargin: move margin between the cross wallet and an isolated position."""
+    """POST /fapi/v1/positionMargin: move margin between the cross wallet and an isolated
+    position."""
     spec = symbol_spec(ctx, symbol)
     side = resolve_position_side(acct, position_side)
     _check_money_amount(amount)
@@ -285,7 +306,11 @@ def modify_position_margin(
         reducible = ZERO
         if pf is not None and pos.amount != 0:
             reducible = margin.isolated_reducible(
-                pos.isolated_wallet, pf.maint_margin, pos.amount, pos.entry_price, pf.mark,
+                pos.isolated_wallet,
+                pf.maint_margin,
+                pos.amount,
+                pos.entry_price,
+                pf.mark,
                 pf.leverage,
             )
         elif pos.amount == 0:
@@ -308,7 +333,10 @@ def modify_position_margin(
     out = Outcome(result=(amount, type), records=[record])
     out.events.append(
         ev.balance_update(
-            acct, ctx, AccountUpdateReason.MARGIN_TRANSFER, {spec.margin_asset: ZERO},
+            acct,
+            ctx,
+            AccountUpdateReason.MARGIN_TRANSFER,
+            {spec.margin_asset: ZERO},
             positions=[pos],
         )
     )
@@ -334,15 +362,21 @@ def set_position_mode(acct: Account, ctx: Ctx, *, dual_side_position: bool) -> O
 def set_multi_assets_mode(acct: Account, ctx: Ctx, *, multi_assets_margin: bool) -> Outcome:
     """POST /fapi/v1/multiAssetsMargin: -4171 unchanged; refused while a symbol is isolated."""
     if acct.multi_assets == multi_assets_margin:
-        fail(-4171, "Adjusted asset mode is currently set and does not need to be adjusted "
-             "repeatedly")
+        fail(
+            -4171,
+            "Adjusted asset mode is currently set and does not need to be adjusted repeatedly",
+        )
     if multi_assets_margin:
         isolated = sorted(
             s for s, c in acct.configs.items() if c.margin_type is MarginType.ISOLATED
         )
         if isolated:
-            fail(-4167, "Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures "
-                 "under isolated-margin mode.", symbols=isolated)
+            fail(
+                -4167,
+                "Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures "
+                "under isolated-margin mode.",
+                symbols=isolated,
+            )
     acct.multi_assets = multi_assets_margin
     acct.update_time = ctx.now_ms
     return Outcome(result=None, events=[ev.config_update(acct, ctx)])
@@ -366,7 +400,11 @@ def _position_side_for_order(
 
 
 def _check_filters(
-    spec: SymbolSpec, side: OrderSide, qty: Decimal, price: Decimal | None, mark: Decimal,
+    spec: SymbolSpec,
+    side: OrderSide,
+    qty: Decimal,
+    price: Decimal | None,
+    mark: Decimal,
     market_order: bool,
 ) -> None:
     if qty <= 0:
@@ -430,8 +468,10 @@ def new_order(
         if price is None:
             fail(-1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.")
         if time_in_force is None:
-            fail(-1102,
-                 "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.")
+            fail(
+                -1102,
+                "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.",
+            )
     elif price is not None:
         fail(-1106, "Parameter 'price' sent when not required.")
     elif time_in_force is not None:
@@ -457,8 +497,11 @@ def new_order(
     opening = ZERO if (reduce_only or closing_side) else max(ZERO, quantity - reducible)
     order_price = price if price is not None else mark
     if not reduce_only and not closing_side and quantity * order_price < spec.min_notional:
-        fail(-4164, f"Order's notional must be no smaller than {spec.min_notional} (unless you "
-             "choose reduce only)")
+        fail(
+            -4164,
+            f"Order's notional must be no smaller than {spec.min_notional} (unless you "
+            "choose reduce only)",
+        )
     if len(acct.open_orders(symbol)) >= MAX_OPEN_ORDERS_PER_SYMBOL:
         fail(-2025, "Reach max open order limit.")
     cfg = fig.symbol_config(acct, ctx.market, symbol)
@@ -466,8 +509,12 @@ def new_order(
         signed_after = pos.amount + side.direction * quantity
         max_notional = spec.brackets.max_notional(cfg.leverage)
         if abs(signed_after) * order_price > max_notional:
-            fail(-2027, "Exceeded the maximum allowable position at current leverage.",
-                 notional=abs(signed_after) * order_price, max_notional=max_notional)
+            fail(
+                -2027,
+                "Exceeded the maximum allowable position at current leverage.",
+                notional=abs(signed_after) * order_price,
+                max_notional=max_notional,
+            )
         cost = margin.order_margin(opening, side.direction, mark, order_price, cfg.leverage)
         figs = fig.compute(acct, ctx.market, ctx.marks)
         available = figs.available_balance
@@ -519,8 +566,9 @@ def find_order(
     acct: Account, symbol: str, order_id: int | None, orig_client_order_id: str | None
 ) -> Order:
     if order_id is None and orig_client_order_id is None:
-        fail(-1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were "
-             "empty/null!")
+        fail(
+            -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!"
+        )
     for order in acct.orders.values():
         if order.symbol != symbol:
             continue
@@ -610,7 +658,9 @@ def fill(
         realized = money(closing * (price - pos.entry_price) * (1 if old > 0 else -1))
         if isolated:
             released = pos.isolated_wallet * closing / abs(old)
-            pos.isolated_wallet = money(pos.isolated_wallet - released) if closing < abs(old) else ZERO
+            pos.isolated_wallet = (
+                money(pos.isolated_wallet - released) if closing < abs(old) else ZERO
+            )
     opening = abs(signed) - closing
     new_amount = old + signed
     if opening > 0:
@@ -634,13 +684,27 @@ def fill(
     records: list[LedgerRecord] = []
     if realized:
         records.append(
-            _book(acct, ctx, asset, realized, IncomeType.REALIZED_PNL, symbol=order.symbol,
-                  trade_id=trade_id)
+            _book(
+                acct,
+                ctx,
+                asset,
+                realized,
+                IncomeType.REALIZED_PNL,
+                symbol=order.symbol,
+                trade_id=trade_id,
+            )
         )
     if commission:
         records.append(
-            _book(acct, ctx, asset, -commission, IncomeType.COMMISSION, symbol=order.symbol,
-                  trade_id=trade_id)
+            _book(
+                acct,
+                ctx,
+                asset,
+                -commission,
+                IncomeType.COMMISSION,
+                symbol=order.symbol,
+                trade_id=trade_id,
+            )
         )
     records.append(
         TradeRecord(
@@ -672,11 +736,17 @@ def fill(
     # Aster pushes the order's execution first, then the balance and position it changed
     out.events.append(
         ev.order_update(
-            ctx, order, exec_type, last_qty=qty, last_price=price, commission=commission,
-            commission_asset=asset, trade_id=trade_id, maker=maker, realized=realized,
+            ctx,
+            order,
+            exec_type,
+            last_qty=qty,
+            last_price=price,
+            commission=commission,
+            commission_asset=asset,
+            trade_id=trade_id,
+            maker=maker,
+            realized=realized,
         )
     )
-    out.events.append(
-        ev.balance_update(acct, ctx, reason, {asset: ZERO}, positions=[pos])
-    )
+    out.events.append(ev.balance_update(acct, ctx, reason, {asset: ZERO}, positions=[pos]))
     return realized

@@ -104,7 +104,9 @@ def config_update(acct: Account, ctx: Ctx) -> AccountConfigUpdate:
     return AccountConfigUpdate(
         event_time=ctx.now_ms,
         transaction_time=ctx.now_ms,
-        account=AccountConfig(multi_assets_margin=acct.multi_assets, dual_side_position=acct.dual_side),
+        account=AccountConfig(
+            multi_assets_margin=acct.multi_assets, dual_side_position=acct.dual_side
+        ),
     )
 
 

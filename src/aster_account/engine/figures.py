@@ -21,7 +21,7 @@ from aster_account.protocol.enums import MarginType, PositionSide
 
 
 def symbol_config(account: Account, market: Market, symbol: str) -> SymbolConfig:
-    return account.configs.get(symbol) or SymbolConfig(market.default_leverage)
+    return account.configs.get(symbol) or SymbolConfig(market.initial_leverage(symbol))
 
 
 def mark_of(marks: Marks, spec: SymbolSpec) -> Decimal:
@@ -99,9 +99,7 @@ def order_initial_margin(order: Order, mark: Decimal, leverage: int) -> Decimal:
     reduce-only orders reserve nothing."""
     if order.reduce_only:
         return ZERO
-    return margin.order_margin(
-        order.remaining, order.side.direction, mark, order.price, leverage
-    )
+    return margin.order_margin(order.remaining, order.side.direction, mark, order.price, leverage)
 
 
 def position_figures(

@@ -382,7 +382,7 @@ def max_withdraw_amount(
     )
 
 
-def isolated_reducible(  # noqa: PLR0917 - positional, in the order of the FACTS.md formula
+def isolated_reducible(
     isolated_wallet: Decimal,
     maint_margin: Decimal,
     position_amt: Decimal,

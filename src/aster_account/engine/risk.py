@@ -75,9 +75,12 @@ def liquidation_groups(figs: fig.AccountFigures) -> list[list[fig.PositionFigure
         if cross_margin_balance(figs) <= cross_mm:
             groups.append(cross)
     for pf in figs.positions:
-        if pf.isolated and pf.position.amount != 0:
-            if pf.position.isolated_wallet + pf.unrealized_pnl <= pf.maint_margin:
-                groups.append([pf])
+        if (
+            pf.isolated
+            and pf.position.amount != 0
+            and pf.position.isolated_wallet + pf.unrealized_pnl <= pf.maint_margin
+        ):
+            groups.append([pf])
     return groups
 
 
@@ -120,8 +123,15 @@ def liquidate(
             update_time=ctx.now_ms,
         )
         ops.fill(
-            acct, ctx, order, abs(amount), price, maker=False, out=out,
-            commission_rate=ZERO, exec_type=ExecutionType.CALCULATED,
+            acct,
+            ctx,
+            order,
+            abs(amount),
+            price,
+            maker=False,
+            out=out,
+            commission_rate=ZERO,
+            exec_type=ExecutionType.CALCULATED,
         )
         out.records.append(
             ForceOrderRecord(
@@ -140,8 +150,15 @@ def liquidate(
             )
         )
         bankrupt.append(
-            Bankruptcy(acct.account_id, pos.symbol, pos.side, amount, price, pf.mark,
-                       amount * (pf.mark - price))
+            Bankruptcy(
+                acct.account_id,
+                pos.symbol,
+                pos.side,
+                amount,
+                price,
+                pf.mark,
+                amount * (pf.mark - price),
+            )
         )
     # cancel what the liquidated symbols still had resting: their margin is gone
     for symbol in {pf.position.symbol for pf in group}:
@@ -191,8 +208,17 @@ def adl_close(
         time=ctx.now_ms,
         update_time=ctx.now_ms,
     )
-    ops.fill(acct, ctx, order, qty, price, maker=False, out=out, commission_rate=ZERO,
-             exec_type=ExecutionType.CALCULATED)
+    ops.fill(
+        acct,
+        ctx,
+        order,
+        qty,
+        price,
+        maker=False,
+        out=out,
+        commission_rate=ZERO,
+        exec_type=ExecutionType.CALCULATED,
+    )
     out.records.append(
         ForceOrderRecord(
             account_id=acct.account_id,
@@ -216,7 +242,8 @@ def adl_scores(
     accounts: Iterable[Account], market: Market, marks: Marks, symbol: str
 ) -> list[tuple[Decimal, int, PositionSide, Decimal]]:
     """(score, account_id, side, amount) of every open position in `symbol`, by FACTS.md's
-    `pnlPct × marginRatio` (cross: the account's cross collateral; isolated: the position's wallet)."""
+    `pnlPct × marginRatio` (cross: the account's cross collateral; isolated: the position's
+    wallet)."""
     out = []
     for acct in accounts:
         if not any(p.symbol == symbol and p.amount for p in acct.positions.values()):
@@ -253,7 +280,8 @@ def adl_quantile_table(
 def settle_funding(acct: Account, ctx: Ctx, symbol: str) -> Outcome:
     """Book FUNDING_FEE for every open position of `symbol` at the current mark and rate.
     Isolated positions pay from (and receive into) their isolated wallet. Events: one
-    ACCOUNT_UPDATE with `B` only for the cross positions, one with `B` + that `P` per isolated one."""
+    ACCOUNT_UPDATE with `B` only for the cross positions, one with `B` + that `P` per isolated
+    one."""
     out = Outcome()
     spec = ctx.market.symbol(symbol)
     mp = ctx.marks[symbol]
@@ -271,16 +299,22 @@ def settle_funding(acct: Account, ctx: Ctx, symbol: str) -> Outcome:
             pos.update_time = ctx.now_ms
             acct.store_position(pos)
             out.events.append(
-                ev.balance_update(acct, ctx, AccountUpdateReason.FUNDING_FEE,
-                                  {spec.margin_asset: fee}, positions=[pos])
+                ev.balance_update(
+                    acct,
+                    ctx,
+                    AccountUpdateReason.FUNDING_FEE,
+                    {spec.margin_asset: fee},
+                    positions=[pos],
+                )
             )
         else:
             cross_total += fee
     if cross_total:
         out.events.insert(
             0,
-            ev.balance_update(acct, ctx, AccountUpdateReason.FUNDING_FEE,
-                              {spec.margin_asset: cross_total}),
+            ev.balance_update(
+                acct, ctx, AccountUpdateReason.FUNDING_FEE, {spec.margin_asset: cross_total}
+            ),
         )
     return out
 
@@ -323,11 +357,13 @@ def check_account(acct: Account, ctx: Ctx) -> tuple[Outcome, list[Bankruptcy]]:
     for group in liquidation_groups(figs):
         figs = fig.compute(acct, ctx.market, ctx.marks)
         live = [
-            pf for pf in figs.positions
+            pf
+            for pf in figs.positions
             if any(
                 g.position.symbol == pf.position.symbol and g.position.side == pf.position.side
                 for g in group
-            ) and pf.position.amount != 0
+            )
+            and pf.position.amount != 0
         ]
         if not live:
             continue

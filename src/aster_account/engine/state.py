@@ -1,8 +1,8 @@
 """Account state: what an account holds, and nothing about how it changes.
 
 Operations (`engine.account`) check everything first and only then mutate this state, so a rejected
-operation leaves it exactly as it was. `to_dict` / `from_dict` give the store one canonical, lossless
-form (Decimals as strings) to persist.
+operation leaves it exactly as it was. `to_dict` / `from_dict` give the store one canonical,
+lossless form (Decimals as strings) to persist.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class Account:
         return self.futures.get(asset, ZERO)
 
     def position(self, symbol: str, side: PositionSide) -> Position:
-        """The position, created empty when absent (creation is not a state change until it fills)."""
+        """The position, or a new empty one when absent (not stored until something changes)."""
         pos = self.positions.get((symbol, side))
         if pos is None:
             pos = Position(symbol, side)
@@ -171,7 +171,12 @@ class Account:
         positions = {}
         for sym, side, amt, entry, iw, realized, ut in data["positions"]:
             pos = Position(
-                sym, PositionSide(side), Decimal(amt), Decimal(entry), Decimal(iw), Decimal(realized)
+                sym,
+                PositionSide(side),
+                Decimal(amt),
+                Decimal(entry),
+                Decimal(iw),
+                Decimal(realized),
             )
             pos.update_time = ut
             positions[(sym, pos.side)] = pos

@@ -49,15 +49,11 @@ class Venue:
         self.accounts[account_id] = acct
         return acct
 
-    def apply(
-        self, account_id: int, op: Callable[..., Outcome], now_ms: int, **kw: Any
-    ) -> Outcome:
+    def apply(self, account_id: int, op: Callable[..., Outcome], now_ms: int, **kw: Any) -> Outcome:
         """Run one engine operation on one account and append what it wrote to the ledger."""
         acct = self.accounts[account_id]
         if op is ops.transfer:
-            kw.setdefault(
-                "seen", lambda cid: self.ledger.has_client_tran_id(account_id, cid)
-            )
+            kw.setdefault("seen", lambda cid: self.ledger.has_client_tran_id(account_id, cid))
         out = op(acct, self.ctx(now_ms), **kw)
         self.ledger.append(out.records)
         self._reindex(acct)
@@ -93,11 +89,13 @@ class Venue:
             mark_price=mark_price,
             index_price=index_price if index_price is not None else mark_price,
             funding_rate=(
-                funding_rate if funding_rate is not None
+                funding_rate
+                if funding_rate is not None
                 else (old.funding_rate if old else Decimal("0.0001"))
             ),
             next_funding_time=(
-                old.next_funding_time if old
+                old.next_funding_time
+                if old
                 else next_funding_time(now_ms, spec.funding_interval_hours)
             ),
             time=now_ms,
@@ -134,9 +132,7 @@ class Venue:
             self._reindex(acct)
         return results
 
-    def _settle_bankruptcy(
-        self, b: risk.Bankruptcy, ctx: Ctx, results: dict[int, Outcome]
-    ) -> None:
+    def _settle_bankruptcy(self, b: risk.Bankruptcy, ctx: Ctx, results: dict[int, Outcome]) -> None:
         """The insurance fund takes the bankrupt position; ADL when it cannot pay."""
         asset = self.market.symbol(b.symbol).margin_asset
         fund = self.fund(asset)
@@ -145,7 +141,8 @@ class Venue:
             return
         remaining = abs(b.amount)
         scored = [
-            s for s in risk.adl_scores(self.accounts.values(), self.market, self.marks, b.symbol)
+            s
+            for s in risk.adl_scores(self.accounts.values(), self.market, self.marks, b.symbol)
             if (s[3] > 0) != (b.amount > 0) and s[1] != b.account_id
         ]
         scored.sort(key=lambda s: (-s[0], s[1]))

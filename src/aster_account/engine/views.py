@@ -202,9 +202,7 @@ def remaining_openable(
 ) -> m.RemainingOpenable:
     """FACTS.md: min(maxNotional(L) - |notional|, available * L), never negative."""
     figs = fig.compute(acct, market, marks)
-    current = sum(
-        (pf.notional for pf in figs.positions if pf.position.symbol == spec.symbol), ZERO
-    )
+    current = sum((pf.notional for pf in figs.positions if pf.position.symbol == spec.symbol), ZERO)
     value = margin.remaining_openable_notional(
         spec.brackets.max_notional(leverage), current, figs.available_balance, leverage
     )
@@ -305,4 +303,98 @@ def order(o: Order, spec: SymbolSpec, *, with_time: bool = True) -> m.Order:
         update_time=o.update_time,
         working_type=o.working_type,
         price_protect=o.price_protect,
+    )
+
+
+def _plain(value: Decimal) -> Decimal:
+    """A config decimal without trailing zeros or exponent noise, for exchangeInfo filters."""
+    return value.normalize() if value != value.to_integral_value() else value.quantize(Decimal(1))
+
+
+def exchange_info(market: Market, now_ms: int, weight_limit: int = 2400) -> m.ExchangeInfo:
+    """GET /fapi/v1/exchangeInfo from the market file (docs: "Exchange Information")."""
+    symbols = []
+    for name in sorted(market.symbols):
+        s = market.symbols[name]
+        filters: list[dict[str, object]] = [
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": str(_plain(s.min_price)),
+                "maxPrice": str(_plain(s.max_price)),
+                "tickSize": str(_plain(s.tick_size)),
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "stepSize": str(_plain(s.step_size)),
+                "maxQty": str(_plain(s.max_qty)),
+                "minQty": str(_plain(s.min_qty)),
+            },
+            {
+                "filterType": "MARKET_LOT_SIZE",
+                "stepSize": str(_plain(s.step_size)),
+                "maxQty": str(_plain(s.market_max_qty)),
+                "minQty": str(_plain(s.min_qty)),
+            },
+            {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 100},
+            {"filterType": "MIN_NOTIONAL", "notional": str(_plain(s.min_notional))},
+            {
+                "filterType": "PERCENT_PRICE",
+                "multiplierUp": str(s.multiplier_up),
+                "multiplierDown": str(s.multiplier_down),
+                "multiplierDecimal": 4,
+            },
+        ]
+        first = s.brackets.brackets[0]
+        symbols.append(
+            m.SymbolInfo(
+                symbol=s.symbol,
+                pair=s.pair,
+                contract_type="PERPETUAL",
+                delivery_date=4133404800000,
+                onboard_date=s.onboard_date,
+                status="TRADING",
+                maint_margin_percent=(first.maint_margin_ratio * 100).quantize(Decimal("0.0001")),
+                required_margin_percent=(Decimal(100) / first.initial_leverage).quantize(
+                    Decimal("0.0001")
+                ),
+                base_asset=s.base_asset,
+                quote_asset=s.quote_asset,
+                margin_asset=s.margin_asset,
+                price_precision=s.price_precision,
+                quantity_precision=s.quantity_precision,
+                base_asset_precision=8,
+                quote_precision=8,
+                underlying_type="COIN",
+                underlying_sub_type=[],
+                settle_plan=0,
+                trigger_protect=Decimal("0.0500"),
+                filters=filters,
+                order_types=[t.value for t in OrderType if t is not OrderType.LIQUIDATION],
+                time_in_force=[t.value for t in TimeInForce],
+                liquidation_fee=s.liquidation_fee,
+                market_take_bound=Decimal("0.05"),
+            )
+        )
+    return m.ExchangeInfo(
+        exchange_filters=[],
+        rate_limits=[
+            m.RateLimit(
+                interval="MINUTE",
+                interval_num=1,
+                limit=weight_limit,
+                rate_limit_type="REQUEST_WEIGHT",
+            ),
+            m.RateLimit(interval="MINUTE", interval_num=1, limit=1200, rate_limit_type="ORDERS"),
+        ],
+        server_time=now_ms,
+        assets=[
+            m.AssetInfo(
+                asset=a.asset,
+                margin_available=a.margin_available,
+                auto_asset_exchange=Decimal(0) if a.margin_available else None,
+            )
+            for a in (market.assets[k] for k in sorted(market.assets))
+        ],
+        symbols=symbols,
     )

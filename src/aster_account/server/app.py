@@ -1,0 +1,176 @@
+"""The ASGI app: routes built from the endpoint catalog, Aster's auth, weights and error shape.
+
+A request goes: weight (per IP, counted even when it fails) -> parameters (query and form body,
+the query wins when both carry one; the catalog validates) -> API key and its permission ->
+timestamp / recvWindow -> signature over totalParams -> the handler, in a worker thread because
+the store is synchronous. Every answer, error or not, carries `X-MBX-USED-WEIGHT-1M`. Errors are
+`{"code": -NNNN, "msg": "..."}`; nothing unexpected ever leaves as a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from aster_account.protocol import catalog, signing
+from aster_account.protocol.catalog import Endpoint
+from aster_account.protocol.errors import AsterError, aster_error
+from aster_account.protocol.wire import to_wire
+from aster_account.server.handlers import HANDLERS
+from aster_account.server.limits import WeightLimiter
+from aster_account.server.service import Service
+
+log = logging.getLogger("aster_account.server")
+
+MAX_BODY_BYTES = 64 * 1024
+JSON = "application/json"
+
+
+def render(value: Any) -> bytes:
+    if isinstance(value, list):
+        return orjson.dumps([to_wire(v) if not isinstance(v, dict) else v for v in value])
+    if isinstance(value, dict):
+        return orjson.dumps(value)
+    return orjson.dumps(to_wire(value))
+
+
+def error_response(err: AsterError, used: int | None) -> Response:
+    headers = dict(err.headers)
+    if used is not None:
+        headers.setdefault("X-MBX-USED-WEIGHT-1M", str(used))
+    return Response(orjson.dumps(err.to_wire()), err.http_status, headers, JSON)
+
+
+def _parse_form(raw: bytes, where: str) -> tuple[str, dict[str, str]]:
+    """Raw text (for the signature) and the params; duplicates inside one part are -1101."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise aster_error(-1100, "Illegal characters found in a parameter.") from None
+    params: dict[str, str] = {}
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise aster_error(-1100, "Illegal characters found in a parameter.") from None
+    for key, value in pairs:
+        if key in params:
+            raise aster_error(-1101, "Duplicate values for a parameter detected.", where=where)
+        params[key] = value
+    return text, params
+
+
+class Api:
+    """The Aster-shaped HTTP face of a `Service`."""
+
+    def __init__(self, service: Service, limiter: WeightLimiter | None = None) -> None:
+        self.service = service
+        self.limiter = limiter or WeightLimiter(service.weight_limit)
+
+    def routes(self) -> list[BaseRoute]:
+        by_path: dict[str, dict[str, Endpoint]] = {}
+        for ep in catalog.ENDPOINTS:
+            by_path.setdefault(ep.path, {})[ep.method] = ep
+        return [
+            Route(path, self._endpoint(methods), methods=list(methods))
+            for path, methods in by_path.items()
+        ]
+
+    def _endpoint(self, methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await self.handle(request, methods[request.method])
+
+        return endpoint
+
+    async def handle(self, request: Request, ep: Endpoint) -> Response:
+        started = time.perf_counter()
+        svc = self.service
+        ip = request.client.host if request.client else "-"
+        used: int | None = None
+        status = 200
+        try:
+            try:
+                query_text, query = _parse_form(request.scope.get("query_string", b""), "query")
+                body_text, body = "", dict[str, str]()
+                if ep.method != "GET":
+                    raw = await request.body()
+                    if len(raw) > MAX_BODY_BYTES:
+                        raise aster_error(-1101, "Too many parameters sent for this endpoint.")
+                    if raw:
+                        body_text, body = _parse_form(raw, "body")
+            except AsterError:
+                used = self.limiter.hit(ip, ep.weight.base, svc.clock())
+                raise
+            params = {**body, **query}  # docs: a param in both places takes the query's value
+            used = self.limiter.hit(ip, ep.weight_for(params), svc.clock())
+            typed = catalog.validate(ep, params)
+            account_id = None
+            if ep.security.needs_key:
+                account_id = await self._authenticate(request, ep, typed, query_text, body_text)
+            result = await run_in_threadpool(HANDLERS[ep.name], svc, account_id, typed)
+            payload = render(result)
+            return Response(payload, 200, {"X-MBX-USED-WEIGHT-1M": str(used)}, JSON)
+        except AsterError as err:
+            status = err.http_status
+            return error_response(err, used)
+        except Exception:
+            status = 500
+            log.exception("unexpected error on %s %s", ep.method, ep.path)
+            return error_response(
+                aster_error(-1000, "An unknown error occured while processing the request."),
+                used,
+            )
+        finally:
+            log.info(
+                "%s %s %s %d %.1fms w=%s",
+                ip,
+                ep.method,
+                ep.path,
+                status,
+                (time.perf_counter() - started) * 1000,
+                used,
+            )
+
+    async def _authenticate(
+        self, request: Request, ep: Endpoint, typed: dict[str, Any], query: str, body: str
+    ) -> int:
+        svc = self.service
+        api_key = request.headers.get("x-mbx-apikey")
+        if not api_key:
+            raise aster_error(-2014, "API-key format invalid.")
+        key = await run_in_threadpool(svc.store.api_key, api_key)
+        if key is None or not key.enabled:
+            raise aster_error(-2015, "Invalid API-key, IP, or permissions for action.")
+        if ep.permission is not None and ep.permission not in key.permissions:
+            raise aster_error(-2015, "Invalid API-key, IP, or permissions for action.")
+        if ep.signed:
+            signing.check_timestamp(typed["timestamp"], typed["recv_window"], svc.clock())
+            query_rest, sig_q = signing.split_signature(query)
+            body_rest, sig_b = signing.split_signature(body)
+            signature = sig_q if sig_q is not None else sig_b
+            if not signature:
+                raise aster_error(
+                    -1102,
+                    "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+                )
+            total = signing.total_params(query_rest, body_rest)
+            if not signing.verify(key.secret, total, signature):
+                raise aster_error(-1022, "Signature for this request is not valid.")
+        return key.account_id
+
+
+def create_app(service: Service, *, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    api = Api(service)
+    app = Starlette(routes=[*api.routes(), *(extra_routes or [])])
+    app.state.api = api
+    app.state.service = service
+    return app
