@@ -87,11 +87,39 @@ class AccountFigures:
     max_withdraw_amount: Decimal = ZERO
     cross_collateral: Decimal = ZERO  # cross wallet value that backs cross positions
 
+    _index: dict[tuple[str, PositionSide], PositionFigures] | None = None
+    _cross: dict[str, tuple[Decimal, Decimal, dict[PositionSide, margin.Leg]]] | None = None
+    _cross_totals: tuple[Decimal, Decimal] | None = None
+
     def position(self, symbol: str, side: PositionSide) -> PositionFigures | None:
-        for pf in self.positions:
-            if pf.position.symbol == symbol and pf.position.side == side:
-                return pf
-        return None
+        if self._index is None:
+            self._index = {(pf.position.symbol, pf.position.side): pf for pf in self.positions}
+        return self._index.get((symbol, side))
+
+    def cross_by_symbol(self) -> dict[str, tuple[Decimal, Decimal, dict[PositionSide, margin.Leg]]]:
+        """Per symbol, its open cross positions' (maintenance margin, uPnL, legs): what the
+        liquidation formula needs as "this symbol" and, summed over the others, "other"."""
+        if self._cross is None:
+            cross: dict[str, tuple[Decimal, Decimal, dict[PositionSide, margin.Leg]]] = {}
+            for pf in self.positions:
+                pos = pf.position
+                if pf.isolated or pos.amount == 0:
+                    continue
+                mm, upnl, legs = cross.get(pos.symbol, (ZERO, ZERO, {}))
+                legs[pos.side] = margin.Leg(pos.amount, pos.entry_price)
+                cross[pos.symbol] = (mm + pf.maint_margin, upnl + pf.unrealized_pnl, legs)
+            self._cross = cross
+        return self._cross
+
+    def cross_totals(self) -> tuple[Decimal, Decimal]:
+        """Maintenance margin and uPnL of every open cross position."""
+        if self._cross_totals is None:
+            cross = self.cross_by_symbol().values()
+            self._cross_totals = (
+                sum((c[0] for c in cross), ZERO),
+                sum((c[1] for c in cross), ZERO),
+            )
+        return self._cross_totals
 
 
 def order_initial_margin(order: Order, mark: Decimal, leverage: int) -> Decimal:
@@ -246,18 +274,9 @@ def liquidation_price(figs: AccountFigures, pf: PositionFigures) -> Decimal:
             short=leg if pos.side is PositionSide.SHORT else None,
             brackets=brackets,
         )
-    other_mm = other_upnl = ZERO
-    legs: dict[PositionSide, margin.Leg] = {}
-    for other in figs.positions:
-        if other.isolated or other.position.amount == 0:
-            continue
-        if other.position.symbol == pos.symbol:
-            legs[other.position.side] = margin.Leg(
-                other.position.amount, other.position.entry_price
-            )
-        else:
-            other_mm += other.maint_margin
-            other_upnl += other.unrealized_pnl
+    own_mm, own_upnl, legs = figs.cross_by_symbol()[pos.symbol]
+    total_mm, total_upnl = figs.cross_totals()
+    other_mm, other_upnl = total_mm - own_mm, total_upnl - own_upnl
     return margin.liquidation_price(
         wallet_balance=figs.cross_collateral,
         other_maint_margin=other_mm,

@@ -246,23 +246,52 @@ def wire_fields(cls: type[Any]) -> tuple[WireField, ...]:
 # -- writing ----------------------------------------------------------------------------------
 
 
+_Plan = tuple[tuple[str, str, Callable[[Any], Any], WireField], ...]
+_PLANS: dict[type[Any], _Plan] = {}
+
+
+def _plan(cls: type[Any]) -> _Plan:
+    """Per class, once: each field's attribute, wire key and encoder (replies are rendered on
+    every request, so the kind is resolved here rather than per value)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = tuple(
+            (spec.name, spec.wire, _encoder(spec), spec) for spec in wire_fields(cls)
+        )
+    return plan
+
+
 def to_wire(obj: Any) -> dict[str, Any]:
     """The JSON object for a model, keys in field order, each value of its declared JSON type."""
     out: dict[str, Any] = {}
-    for spec in wire_fields(type(obj)):
-        value = getattr(obj, spec.name)
+    for name, wire, encode, spec in _plan(type(obj)):
+        value = getattr(obj, name)
         if value is None:
             if spec.optional:
                 continue
             if spec.nullable or spec.kind is Kind.RAW:
-                out[spec.wire] = None
+                out[wire] = None
                 continue
-            raise WireError(f"{type(obj).__name__}.{spec.name} ({spec.wire!r}) is required")
+            raise WireError(f"{type(obj).__name__}.{name} ({wire!r}) is required")
         try:
-            out[spec.wire] = _encode(spec, value)
+            out[wire] = encode(value)
         except WireError as exc:
-            raise WireError(f"{type(obj).__name__}.{spec.name} ({spec.wire!r}): {exc}") from None
+            raise WireError(f"{type(obj).__name__}.{name} ({wire!r}): {exc}") from None
     return out
+
+
+def _encoder(spec: WireField) -> Callable[[Any], Any]:
+    kind = spec.kind
+    fixed: dict[Kind, Callable[[Any], Any]] = {
+        Kind.DEC_STR: decimal_str,
+        Kind.DEC_NUM: decimal_number,
+        Kind.INT: _check_int,
+        Kind.BOOL: _check_bool,
+        Kind.STR: _check_str,
+    }
+    if kind in fixed:
+        return fixed[kind]
+    return lambda value: _encode(spec, value)
 
 
 def to_wire_list(objs: Iterable[Any]) -> list[dict[str, Any]]:
@@ -284,9 +313,7 @@ def _encode(spec: WireField, value: Any) -> Any:
     if kind is Kind.BOOL_STR:
         return "true" if _check_bool(value) else "false"
     if kind is Kind.STR:
-        if not isinstance(value, str):
-            raise WireError(f"expected a str, got {type(value).__name__}: {value!r}")
-        return str(value)
+        return _check_str(value)
     if kind is Kind.ENUM:
         assert spec.of is not None
         try:
@@ -304,6 +331,12 @@ def _encode(spec: WireField, value: Any) -> Any:
     if kind is Kind.MAP_INT:
         return {str(key): _check_int(item) for key, item in value.items()}
     return value  # Kind.RAW
+
+
+def _check_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise WireError(f"expected a str, got {type(value).__name__}: {value!r}")
+    return str(value)
 
 
 def _check_int(value: Any) -> int:

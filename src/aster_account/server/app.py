@@ -25,23 +25,16 @@ from starlette.routing import BaseRoute, Route
 from aster_account.protocol import catalog, signing
 from aster_account.protocol.catalog import Endpoint
 from aster_account.protocol.errors import AsterError, aster_error
-from aster_account.protocol.wire import to_wire
 from aster_account.server.handlers import HANDLERS
 from aster_account.server.limits import WeightLimiter
+from aster_account.server.render import render
 from aster_account.server.service import Service
+from aster_account.store import ApiKey
 
 log = logging.getLogger("aster_account.server")
 
 MAX_BODY_BYTES = 64 * 1024
 JSON = "application/json"
-
-
-def render(value: Any) -> bytes:
-    if isinstance(value, list):
-        return orjson.dumps([to_wire(v) if not isinstance(v, dict) else v for v in value])
-    if isinstance(value, dict):
-        return orjson.dumps(value)
-    return orjson.dumps(to_wire(value))
 
 
 def error_response(err: AsterError, used: int | None) -> Response:
@@ -69,12 +62,43 @@ def _parse_form(raw: bytes, where: str) -> tuple[str, dict[str, str]]:
     return text, params
 
 
+class KeyCache:
+    """API keys looked up in the last second: a revoked key stops working within that time in
+    every process (and at once in the process that revoked it, see `forget`)."""
+
+    TTL_MS = 1000
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[int, ApiKey]] = {}
+
+    def get(self, api_key: str, now_ms: int) -> ApiKey | None:
+        hit = self._keys.get(api_key)
+        if hit is None or now_ms - hit[0] > self.TTL_MS:
+            return None
+        return hit[1]
+
+    def put(self, api_key: str, key: ApiKey, now_ms: int) -> None:
+        if len(self._keys) > 100_000:
+            self._keys.clear()
+        self._keys[api_key] = (now_ms, key)
+
+    def forget(self, api_key: str) -> None:
+        self._keys.pop(api_key, None)
+
+
 class Api:
     """The Aster-shaped HTTP face of a `Service`."""
 
-    def __init__(self, service: Service, limiter: WeightLimiter | None = None) -> None:
+    def __init__(
+        self, service: Service, limiter: WeightLimiter | None = None, *, inline: bool = True
+    ) -> None:
         self.service = service
         self.limiter = limiter or WeightLimiter(service.weight_limit)
+        # Handlers are short (an indexed read or one small transaction): running them on the
+        # event loop costs less than two thread hops per request. `inline=False` moves them to
+        # the thread pool, for stores whose calls may block for long.
+        self.inline = inline
+        self.keys = KeyCache()
 
     def routes(self) -> list[BaseRoute]:
         by_path: dict[str, dict[str, Endpoint]] = {}
@@ -116,7 +140,10 @@ class Api:
             account_id = None
             if ep.security.needs_key:
                 account_id = await self._authenticate(request, ep, typed, query_text, body_text)
-            result = await run_in_threadpool(HANDLERS[ep.name], svc, account_id, typed)
+            if self.inline:
+                result = HANDLERS[ep.name](svc, account_id, typed)
+            else:
+                result = await run_in_threadpool(HANDLERS[ep.name], svc, account_id, typed)
             payload = render(result)
             return Response(payload, 200, {"X-MBX-USED-WEIGHT-1M": str(used)}, JSON)
         except AsterError as err:
@@ -147,7 +174,15 @@ class Api:
         api_key = request.headers.get("x-mbx-apikey")
         if not api_key:
             raise aster_error(-2014, "API-key format invalid.")
-        key = await run_in_threadpool(svc.store.api_key, api_key)
+        key = self.keys.get(api_key, svc.clock())
+        if key is None:
+            key = (
+                svc.store.api_key(api_key)
+                if self.inline
+                else await run_in_threadpool(svc.store.api_key, api_key)
+            )
+            if key is not None:
+                self.keys.put(api_key, key, svc.clock())
         if key is None or not key.enabled:
             raise aster_error(-2015, "Invalid API-key, IP, or permissions for action.")
         if ep.permission is not None and ep.permission not in key.permissions:

@@ -16,6 +16,7 @@ from aster_account.engine import views
 from aster_account.protocol import models as m
 from aster_account.protocol.enums import MarginType, PositionMarginChange, TransferKind
 from aster_account.protocol.errors import aster_error
+from aster_account.server.render import render
 from aster_account.server.service import Service
 
 Handler = Callable[[Service, "int | None", dict[str, Any]], Any]
@@ -94,13 +95,15 @@ def premium_index(svc: Service, _a: int | None, p: dict[str, Any]) -> Any:
 @handler("get_balance")
 def balance(svc: Service, a: int | None, _p: dict[str, Any]) -> Any:
     assert a is not None
-    return views.balance(svc.read(a), svc.market, svc.marks())
+    return svc.view(a, "balance", lambda acct: render(views.balance(acct, svc.market, svc.marks())))
 
 
 @handler("get_account")
 def account(svc: Service, a: int | None, _p: dict[str, Any]) -> Any:
     assert a is not None
-    return views.account_info(svc.read(a), svc.market, svc.marks())
+    return svc.view(
+        a, "account", lambda acct: render(views.account_info(acct, svc.market, svc.marks()))
+    )
 
 
 @handler("get_position_risk")
@@ -109,7 +112,11 @@ def position_risk(svc: Service, a: int | None, p: dict[str, Any]) -> Any:
     symbol = p.get("symbol")
     if symbol is not None:
         _spec(svc, symbol)
-    return views.position_risk(svc.read(a), svc.market, svc.marks(), symbol)
+    return svc.view(
+        a,
+        f"positionRisk:{symbol or ''}",
+        lambda acct: render(views.position_risk(acct, svc.market, svc.marks(), symbol)),
+    )
 
 
 @handler("get_position_mode")

@@ -566,6 +566,12 @@ class Store(ABC):
             row = db.execute("SELECT state FROM accounts WHERE id = ?", (account_id,)).fetchone()
         return None if row is None else load_account(row[0])
 
+    def account_version(self, account_id: int) -> int | None:
+        """The account's state version (+1 on every save): a cheap "has it changed?" check."""
+        with self._read() as db:
+            row = db.execute("SELECT version FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        return None if row is None else int(row[0])
+
     def account_ids(self) -> list[int]:
         with self._read() as db:
             rows = db.execute("SELECT id FROM accounts ORDER BY id").fetchall()
