@@ -27,6 +27,7 @@ from aster_account.protocol.catalog import Endpoint
 from aster_account.protocol.errors import AsterError, aster_error
 from aster_account.server.handlers import HANDLERS
 from aster_account.server.limits import WeightLimiter
+from aster_account.server.observe import Metrics
 from aster_account.server.render import render
 from aster_account.server.service import Service
 from aster_account.store import ApiKey
@@ -99,6 +100,7 @@ class Api:
         # the thread pool, for stores whose calls may block for long.
         self.inline = inline
         self.keys = KeyCache()
+        self.metrics = Metrics()
 
     def routes(self) -> list[BaseRoute]:
         by_path: dict[str, dict[str, Endpoint]] = {}
@@ -120,7 +122,7 @@ class Api:
         svc = self.service
         ip = request.client.host if request.client else "-"
         used: int | None = None
-        status = 200
+        status, code, account_id = 200, 0, None
         try:
             try:
                 query_text, query = _parse_form(request.scope.get("query_string", b""), "query")
@@ -137,7 +139,6 @@ class Api:
             params = {**body, **query}  # docs: a param in both places takes the query's value
             used = self.limiter.hit(ip, ep.weight_for(params), svc.clock())
             typed = catalog.validate(ep, params)
-            account_id = None
             if ep.security.needs_key:
                 account_id = await self._authenticate(request, ep, typed, query_text, body_text)
             if self.inline:
@@ -147,24 +148,26 @@ class Api:
             payload = render(result)
             return Response(payload, 200, {"X-MBX-USED-WEIGHT-1M": str(used)}, JSON)
         except AsterError as err:
-            status = err.http_status
+            status, code = err.http_status, err.code
             return error_response(err, used)
         except Exception:
-            status = 500
+            status, code = 500, -1000
             log.exception("unexpected error on %s %s", ep.method, ep.path)
             return error_response(
                 aster_error(-1000, "An unknown error occured while processing the request."),
                 used,
             )
         finally:
-            log.info(
-                "%s %s %s %d %.1fms w=%s",
-                ip,
-                ep.method,
-                ep.path,
-                status,
-                (time.perf_counter() - started) * 1000,
-                used,
+            self.metrics.request(
+                endpoint=ep.name,
+                method=ep.method,
+                path=ep.path,
+                ip=ip,
+                status=status,
+                code=code,
+                seconds=time.perf_counter() - started,
+                weight=used,
+                account_id=account_id,
             )
 
     async def _authenticate(
@@ -205,7 +208,8 @@ class Api:
 
 def create_app(service: Service, *, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     api = Api(service)
-    app = Starlette(routes=[*api.routes(), *(extra_routes or [])])
+    metrics = Route("/metrics", api.metrics.endpoint, methods=["GET"])
+    app = Starlette(routes=[*api.routes(), metrics, *(extra_routes or [])])
     app.state.api = api
     app.state.service = service
     return app
