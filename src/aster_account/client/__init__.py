@@ -1,1 +1,50 @@
+"""The Python SDK of the Aster account API: ``Client`` (blocking) and ``AsyncClient`` (asyncio).
 
+    from aster_account import Client
+    with Client(api_key, api_secret) as client:        # or ASTER_API_KEY / ASTER_API_SECRET
+        for row in client.get_balance():               # list[BalanceRow], Decimal money
+            print(row.asset, row.available_balance)
+        client.set_margin_type("BTCUSDT", "ISOLATED", ok_if_unchanged=True)
+        client.transfer(asset="USDT", amount=Decimal("10"), kind_type="FUTURE_SPOT")
+        for entry in client.iter_income(start_time=datetime(2026, 1, 1, tzinfo=UTC)):
+            ...
+        raw = client.raw.get_balance()                 # RawResponse: status, headers, json()
+
+Layout (one concept per module, as httpx's):
+
+    _endpoints  one typed function per catalog endpoint -> Call (signature and doc, written once)
+    _core       ClientCore: build + sign, clock, weight gate, retry rules, parsing -- a
+                generator flow that yields Send / Sleep and never does I/O itself
+    _clock      the server clock offset (midpoint of a /fapi/v1/time round trip)
+    _limits     the request-weight gate (X-MBX-USED-WEIGHT-1M, Retry-After)
+    _paginate   the history pager (7-day windows, pages, no gaps or repeats)
+    _base       what the two faces share besides the core
+    _sync       Client: drives the flow with blocking httpx and time.sleep
+    _async      AsyncClient: drives the same flow with await
+
+Retry rules, in short: reads are retried after transport errors and 5xx; transfers are retried
+with the same clientTranId (so money moves once); every other write whose response is lost
+raises ``UnknownOutcome``; -1021 resyncs the clock and re-signs once; 429 / 418 wait for
+``Retry-After`` up to ``max_wait``. The table is in ``_core``.
+
+What comes next: the user data stream. The server does not serve ``/ws/<listenKey>`` yet; when
+it does, a ``UserStream`` here will own one listenKey (``new_listen_key``, a keepalive every 30
+minutes with ``keepalive_listen_key``, ``close_listen_key`` on exit), read the websocket with
+the ``websockets`` library, turn each message into its model with ``protocol.models.parse_event``,
+reconnect with backoff (and a new key after ``listenKeyExpired`` or the 24 h limit), and be
+driven, like the REST calls, by one pure state machine with a blocking and an asyncio face.
+"""
+
+from aster_account.client._async import AsyncClient
+from aster_account.client._core import DEFAULT_BASE_URL, RawResponse
+from aster_account.client._errors import AlreadyApplied, MissingCredentials
+from aster_account.client._sync import Client
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AlreadyApplied",
+    "AsyncClient",
+    "Client",
+    "MissingCredentials",
+    "RawResponse",
+]
