@@ -318,6 +318,18 @@ class _Secret:
         raise TypeError("credentials are not picklable")
 
 
+class _KeyHeaders(dict[str, str]):
+    """The headers of keyed requests; their repr hides the key."""
+
+    def __repr__(self) -> str:
+        return repr({k: ("<secret>" if k == "X-MBX-APIKEY" else v) for k, v in self.items()})
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("credentials are not picklable")
+
+
 # -- history walks -----------------------------------------------------------------------------
 
 
@@ -385,7 +397,7 @@ class ClientCore:
         self.gate = WeightGate(self.weight_limit or 2400)
         agent = {"User-Agent": f"aster-account/{__version__}"}
         self._public_headers = agent
-        self._key_headers = {**agent, "X-MBX-APIKEY": key} if key else None
+        self._key_headers = _KeyHeaders({**agent, "X-MBX-APIKEY": key}) if key else None
         self._extensions = {"timeout": httpx.Timeout(self.timeout).as_dict()}
         self._time_call: Call[models.ServerTime] = make_call("get_server_time")
 
@@ -410,6 +422,7 @@ class ClientCore:
     def build(self, call: Call[Any], timestamp_ms: int) -> httpx.Request:
         """The HTTP request of one attempt; signed endpoints are signed with ``timestamp_ms``."""
         ep = call.endpoint
+        headers: dict[str, str]
         if ep.security.needs_key:
             if self._key_headers is None:
                 raise MissingCredentials(
@@ -634,7 +647,11 @@ class ClientCore:
         )
         reply = yield from self.execute(income)
         rows: list[models.Income] = PARSERS["get_income"](reply.data)
-        found = [int(r.tran_id) for r in rows if r.asset == asset and r.income == signed]
+        found = [
+            int(r.tran_id)
+            for r in rows
+            if r.asset == asset and r.income == signed and start <= r.time <= end
+        ]
         log.info("transfer %s was applied by an earlier attempt; matches %s", cid, found)
         if len(found) != 1:
             raise AlreadyApplied(cid, found)
