@@ -20,10 +20,11 @@ from starlette.routing import BaseRoute, Route
 
 from aster_account.engine.market import Market
 from aster_account.protocol import apidocs
+from aster_account.server import riskloop, stream
 from aster_account.server.app import create_app
 from aster_account.server.operator import OperatorApi
 from aster_account.server.service import Clock, Service
-from aster_account.store import Store, open_store
+from aster_account.store import PostgresStore, Store, open_store
 
 log = logging.getLogger("aster_account.server")
 
@@ -53,6 +54,19 @@ class ServerConfig:
     demo_key_file: str = "aster-account-demo-key.json"
     weight_limit: int = 2400
     log_level: str = "info"
+    # mark prices replayed by the risk loop (CSV, format in `riskloop`), and how fast
+    prices: str | None = None
+    prices_speed: float = 1.0
+    # seconds between ADL quantile refreshes (docs: 30); 0 computes on every request instead
+    adl_refresh_s: float = riskloop.ADL_REFRESH_S
+    # seconds between looks at funding times and listen-key expiries
+    risk_tick_s: float = riskloop.TICK_S
+    # user data stream: connection lifetime (docs: 24 h), frames a connection may have waiting
+    stream_max_age_s: float = stream.MAX_AGE_MS / 1000
+    stream_queue_size: int = stream.QUEUE_SIZE
+    # websocket ping frames from the server, and how long a pong may take (docs: 15 minutes)
+    ws_ping_interval: float = 30.0
+    ws_ping_timeout: float = 900.0
 
 
 def write_private(path: Path, text: str) -> None:
@@ -122,8 +136,20 @@ def _extras(service: Service) -> list[BaseRoute]:
     ]
 
 
+def _pg_url(config: ServerConfig, store: Store) -> str | None:
+    """Where the stream fan-out connects: the store's PostgreSQL database, if it has one."""
+    if not isinstance(store, PostgresStore):
+        return None
+    if config.db.startswith(("postgresql://", "postgres://")):
+        return config.db
+    conninfo = getattr(getattr(store, "_pool", None), "conninfo", None)
+    return conninfo if isinstance(conninfo, str) else None
+
+
 def build(config: ServerConfig, store: Store | None = None) -> tuple[Starlette, Service]:
     market = Market.load(config.market)
+    # a bad prices file stops the start before anything else is opened
+    prices = riskloop.read_prices(config.prices, market.symbols) if config.prices else None
     service = Service(
         store=store or open_store(config.db),
         market=market,
@@ -138,7 +164,30 @@ def build(config: ServerConfig, store: Store | None = None) -> tuple[Starlette, 
     )
     token = config.operator_token or ""
     operator = OperatorApi(service, token)
-    app = create_app(service, extra_routes=[*_extras(service), *operator.routes()])
+    # the user data stream: in-process delivery, and NOTIFY / LISTEN between the processes of
+    # one PostgreSQL database
+    pg_url = _pg_url(config, service.store)
+    fanout = stream.PgFanout(pg_url) if pg_url else None
+    hub = stream.StreamHub(
+        service,
+        fanout=fanout,
+        queue_size=config.stream_queue_size,
+        max_age_ms=int(config.stream_max_age_s * 1000),
+    )
+    hub.install()
+    risk = riskloop.RiskLoop(
+        service,
+        hub,
+        prices=prices,
+        prices_speed=config.prices_speed,
+        adl_refresh_s=config.adl_refresh_s,
+        tick_s=config.risk_tick_s,
+        is_leader=(lambda: fanout.is_leader) if fanout is not None else (lambda: True),
+    )
+    app = create_app(service, extra_routes=[*_extras(service), *operator.routes(), *hub.routes()])
+    app.router.lifespan_context = riskloop.lifespan(hub, risk)
+    app.state.hub = hub
+    app.state.risk = risk
     return app, service
 
 
@@ -166,4 +215,6 @@ def serve(config: ServerConfig) -> None:
         http="httptools",
         loop="uvloop",
         ws="websockets-sansio",
+        ws_ping_interval=config.ws_ping_interval,
+        ws_ping_timeout=config.ws_ping_timeout,
     )
