@@ -39,6 +39,7 @@ when there is not exactly one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -140,6 +141,12 @@ def _wire_value(kind: ParamKind, name: str, value: object) -> object:
     if isinstance(value, float) and kind in (ParamKind.DECIMAL, ParamKind.STRING):
         # money is never a float: 0.1 + 0.2 is not 0.3
         raise TypeError(f"{name}: pass a Decimal or a str, not a float ({value!r})")
+    if kind is ParamKind.DECIMAL and isinstance(value, str):
+        # "1e6" reads as a number here; the wire wants it without an exponent ("1000000")
+        with contextlib.suppress(ArithmeticError, ValueError):
+            number = Decimal(value)
+            if number.is_finite():
+                return number
     return value
 
 
@@ -570,8 +577,9 @@ class ClientCore:
                 if maybe_applied:
                     cid = call.param("clientTranId")
                     raise UnknownOutcome(
-                        f"transfer clientTranId={cid}: no answer after {attempt + 1} attempts. "
-                        "Call transfer again with the same client_tran_id to complete it safely.",
+                        f"transfer clientTranId={cid}: no answer after {attempt + 1} attempts; "
+                        "it may have been done. Call transfer again with this client_tran_id: "
+                        "it is then done, or refused with -4115 because it was done already.",
                         http_status=err.http_status,
                         headers=err.headers,
                         client_tran_id=cid,

@@ -366,7 +366,8 @@ _NOTES: Final = {
         "retry is refused with -4115, the first attempt did the transfer: its tranId is read "
         "from the income history and returned, or ``AlreadyApplied`` is raised when it cannot "
         "be told apart. When every attempt is lost, ``UnknownOutcome`` carries "
-        "``details['client_tran_id']``: call again with it to finish safely."
+        "``details['client_tran_id']``: call again with it; the transfer is then done, or "
+        "refused with -4115 (``DuplicatedClientTranId``) because it was done already."
     ),
 }
 
