@@ -3,6 +3,7 @@ weight throttling without a 429, and a transfer that survives the server being k
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -293,11 +294,9 @@ def test_a_transfer_killed_at_a_random_moment_moves_money_once(tmp_path: Path) -
                 if not isinstance(first, TransferResult):
                     # what UnknownOutcome tells the caller: send it again with the same id;
                     # it is then done now, or refused with -4115 because it was done already
-                    try:
+                    with contextlib.suppress(DuplicatedClientTranId):
                         c.transfer(
                             asset="USDT", amount="1", kind_type="FUTURE_SPOT", client_tran_id=cid
                         )
-                    except DuplicatedClientTranId:
-                        pass
             futures, spot = server.wallets(keys.account_id)
             assert (futures, spot) == (before[0] - 1, before[1] + 1), (delay, first)
