@@ -20,7 +20,7 @@ from typing import NoReturn
 from aster_account.engine import events as ev
 from aster_account.engine import figures as fig
 from aster_account.engine import margin
-from aster_account.engine.context import Ctx, Outcome
+from aster_account.engine.context import CountingIds, Ctx, Outcome
 from aster_account.engine.ledger import (
     IncomeRecord,
     LedgerRecord,
@@ -211,26 +211,17 @@ def set_leverage(acct: Account, ctx: Ctx, *, symbol: str, leverage: int) -> Outc
                 current=cfg.leverage,
             )
     new_cfg = SymbolConfig(leverage, cfg.margin_type)
-    if (
-        cfg.margin_type is MarginType.CROSSED
-        and leverage < cfg.leverage
-        and acct.open_positions(symbol)
-    ):
+    if leverage < cfg.leverage and (acct.open_positions(symbol) or acct.open_orders(symbol)):
+        # less leverage means more initial margin for the positions and orders already there
+        before = fig.compute(acct, ctx.market, ctx.marks).raw_available
         trial = replace(acct, configs={**acct.configs, symbol: new_cfg})
-        figs = fig.compute(trial, ctx.market, ctx.marks)
-        asset = spec.margin_asset
-        af = figs.assets.get(asset)
-        if (
-            af is not None
-            and (
-                af.cross_wallet_balance
-                + af.cross_unrealized_pnl
-                - af.cross_initial_margin
-                - af.isolated_order_margin
+        after = fig.compute(trial, ctx.market, ctx.marks).raw_available
+        if after < 0 and after < before:
+            fail(
+                -2028,
+                "Leverage is smaller than permitted: insufficient margin balance.",
+                available_after=after,
             )
-            < 0
-        ):
-            fail(-2028, "Leverage is smaller than permitted: insufficient margin balance.")
     acct.configs[symbol] = new_cfg
     acct.update_time = ctx.now_ms
     out = Outcome(result=(leverage, max_notional))
@@ -356,7 +347,7 @@ def set_position_mode(acct: Account, ctx: Ctx, *, dual_side_position: bool) -> O
         fail(-4068, "Position side cannot be changed if there exists position.")
     acct.dual_side = dual_side_position
     acct.update_time = ctx.now_ms
-    return Outcome(result=None, events=[ev.config_update(acct, ctx)])
+    return Outcome(result=None, events=[ev.config_update(ctx, dual_side=dual_side_position)])
 
 
 def set_multi_assets_mode(acct: Account, ctx: Ctx, *, multi_assets_margin: bool) -> Outcome:
@@ -377,9 +368,14 @@ def set_multi_assets_mode(acct: Account, ctx: Ctx, *, multi_assets_margin: bool)
                 "under isolated-margin mode.",
                 symbols=isolated,
             )
+    if not multi_assets_margin and (acct.open_positions() or acct.orders):
+        # back to single-asset: only the settle asset itself may carry the positions
+        after = fig.compute(replace(acct, multi_assets=False), ctx.market, ctx.marks)
+        if after.raw_available < 0:
+            fail(-2019, "Margin is insufficient.", available_after=after.raw_available)
     acct.multi_assets = multi_assets_margin
     acct.update_time = ctx.now_ms
-    return Outcome(result=None, events=[ev.config_update(acct, ctx)])
+    return Outcome(result=None, events=[ev.config_update(ctx, multi_assets=multi_assets_margin)])
 
 
 # -- orders and fills --------------------------------------------------------------------------
@@ -492,8 +488,24 @@ def new_order(
     reducible = _reducible_qty(pos, side)
     if reduce_only and reducible == 0:
         fail(-2022, "ReduceOnly Order is rejected.")
-    if closing_side and quantity > reducible:
-        fail(-2022, "ReduceOnly Order is rejected.", quantity=quantity, position=reducible)
+    if closing_side:
+        # hedge legs never flip: what resting closing orders already claim is not closable again
+        claimed = sum(
+            (
+                o.remaining
+                for o in acct.open_orders(symbol)
+                if o.position_side is ps and fig.hedge_closing(o)
+            ),
+            ZERO,
+        )
+        if quantity > reducible - claimed:
+            fail(
+                -2022,
+                "ReduceOnly Order is rejected.",
+                quantity=quantity,
+                position=reducible,
+                claimed=claimed,
+            )
     opening = ZERO if (reduce_only or closing_side) else max(ZERO, quantity - reducible)
     order_price = price if price is not None else mark
     if not reduce_only and not closing_side and quantity * order_price < spec.min_notional:
@@ -515,14 +527,9 @@ def new_order(
                 notional=abs(signed_after) * order_price,
                 max_notional=max_notional,
             )
-        cost = margin.order_margin(opening, side.direction, mark, order_price, cfg.leverage)
-        figs = fig.compute(acct, ctx.market, ctx.marks)
-        available = figs.available_balance
-        if cost > available:
-            fail(-2019, "Margin is insufficient.", required=cost, available=available)
 
     order = Order(
-        order_id=ctx.ids("order"),
+        order_id=0,  # drawn once the order is accepted
         client_order_id=cid or f"sim_{ctx.now_ms}_{acct.account_id}",
         symbol=symbol,
         side=side,
@@ -535,23 +542,52 @@ def new_order(
         time=ctx.now_ms,
         update_time=ctx.now_ms,
     )
+    if opening > 0:
+        # -2019, first as FACTS.md prices an order (initial margin at the order price plus its
+        # open loss), then by trying the order on a copy: with its commission and whatever it
+        # does to the position, nothing may leave the available balance below 0
+        before = fig.compute(acct, ctx.market, ctx.marks).raw_available
+        cost = margin.order_margin(opening, side.direction, mark, order_price, cfg.leverage)
+        if cost > before:
+            fail(-2019, "Margin is insufficient.", required=cost, available=before)
+        trial = Account.from_dict(acct.to_dict())
+        _execute(
+            trial,
+            Ctx(ctx.market, ctx.marks, ctx.now_ms, CountingIds()),
+            replace(order),
+            mark,
+            reducible,
+            Outcome(),
+        )
+        after = fig.compute(trial, ctx.market, ctx.marks).raw_available
+        if after < 0:
+            fail(-2019, "Margin is insufficient.", required=before - after, available=before)
+    order.order_id = ctx.ids("order")
     out = Outcome(result=order)
     out.events.append(ev.order_update(ctx, order, ExecutionType.NEW))
-    crosses = type is OrderType.MARKET or (
-        (side is OrderSide.BUY and order.price >= mark)
-        or (side is OrderSide.SELL and order.price <= mark)
+    _execute(acct, ctx, order, mark, reducible, out)
+    return out
+
+
+def _execute(
+    acct: Account, ctx: Ctx, order: Order, mark: Decimal, reducible: Decimal, out: Outcome
+) -> None:
+    """An accepted order meets the mark: MARKET and crossing LIMIT orders fill as taker at the
+    mark, GTX (post-only) that would cross and IOC/FOK that would not expire, others rest."""
+    crosses = order.type is OrderType.MARKET or (
+        (order.side is OrderSide.BUY and order.price >= mark)
+        or (order.side is OrderSide.SELL and order.price <= mark)
     )
     if crosses and order.time_in_force is TimeInForce.GTX:
         _finish(order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)
     elif crosses:
-        qty = min(quantity, reducible) if reduce_only else quantity
+        qty = min(order.quantity, reducible) if order.reduce_only else order.quantity
         fill(acct, ctx, order, qty, mark, maker=False, out=out)
     elif order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
         _finish(order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)
     else:
         acct.orders[order.order_id] = order
         acct.update_time = ctx.now_ms
-    return out
 
 
 def _finish(
@@ -620,7 +656,8 @@ def match_resting_orders(acct: Account, ctx: Ctx, symbol: str) -> Outcome:
             continue
         del acct.orders[order.order_id]
         qty = order.remaining
-        if order.reduce_only:
+        if order.reduce_only or fig.hedge_closing(order):
+            # never more than the position it closes (the position may have shrunk meanwhile)
             qty = min(qty, _reducible_qty(acct.position(symbol, order.position_side), order.side))
             if qty == 0:
                 _finish(order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)

@@ -99,14 +99,14 @@ def leverage_update(ctx: Ctx, symbol: str, leverage: int) -> AccountConfigUpdate
     )
 
 
-def config_update(acct: Account, ctx: Ctx) -> AccountConfigUpdate:
-    """`ai`: multi-assets mode `j` and position mode `d` as they are now."""
+def config_update(
+    ctx: Ctx, *, multi_assets: bool | None = None, dual_side: bool | None = None
+) -> AccountConfigUpdate:
+    """`ai` with only the key that changed: `j` multi-assets mode, `d` position mode (FACTS.md)."""
     return AccountConfigUpdate(
         event_time=ctx.now_ms,
         transaction_time=ctx.now_ms,
-        account=AccountConfig(
-            multi_assets_margin=acct.multi_assets, dual_side_position=acct.dual_side
-        ),
+        account=AccountConfig(multi_assets_margin=multi_assets, dual_side_position=dual_side),
     )
 
 

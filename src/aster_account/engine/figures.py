@@ -86,6 +86,8 @@ class AccountFigures:
     available_balance: Decimal = ZERO
     max_withdraw_amount: Decimal = ZERO
     cross_collateral: Decimal = ZERO  # cross wallet value that backs cross positions
+    # available balance before the view's clamp at 0: what an operation must not push below 0
+    raw_available: Decimal = ZERO
 
     _index: dict[tuple[str, PositionSide], PositionFigures] | None = None
     _cross: dict[str, tuple[Decimal, Decimal, dict[PositionSide, margin.Leg]]] | None = None
@@ -122,12 +124,38 @@ class AccountFigures:
         return self._cross_totals
 
 
-def order_initial_margin(order: Order, mark: Decimal, leverage: int) -> Decimal:
-    """A resting order's margin: IM at its price plus its open loss (FACTS.md "Order cost");
-    reduce-only orders reserve nothing."""
-    if order.reduce_only:
+def hedge_closing(order: Order) -> bool:
+    """SELL on a LONG leg or BUY on a SHORT leg: in hedge mode such an order only ever closes."""
+    return (order.position_side is PositionSide.LONG and order.side.direction < 0) or (
+        order.position_side is PositionSide.SHORT and order.side.direction > 0
+    )
+
+
+def order_initial_margin(order: Order, mark: Decimal, leverage: int, opening: Decimal) -> Decimal:
+    """A resting order's margin: IM at its price plus its open loss (FACTS.md "Order cost") on
+    the part of it that would open a position; reduce-only and closing parts reserve nothing."""
+    if order.reduce_only or opening <= 0:
         return ZERO
-    return margin.order_margin(order.remaining, order.side.direction, mark, order.price, leverage)
+    return margin.order_margin(opening, order.side.direction, mark, order.price, leverage)
+
+
+def opening_quantities(account: Account) -> dict[int, Decimal]:
+    """Per resting order, the quantity that would open a position if it filled now: orders
+    against a position use up its size, oldest first; hedge closing orders never open."""
+    used: dict[tuple[str, PositionSide], Decimal] = {}
+    out: dict[int, Decimal] = {}
+    for order in sorted(account.orders.values(), key=lambda o: o.order_id):
+        if hedge_closing(order):
+            out[order.order_id] = ZERO
+            continue
+        key = (order.symbol, order.position_side)
+        pos = account.positions.get(key)
+        against = pos is not None and order.side.direction * pos.amount < 0
+        capacity = abs(pos.amount) if pos is not None and against else ZERO
+        closes = min(order.remaining, max(ZERO, capacity - used.get(key, ZERO)))
+        used[key] = used.get(key, ZERO) + closes
+        out[order.order_id] = order.remaining - closes
+    return out
 
 
 def position_figures(
@@ -168,12 +196,13 @@ def compute(account: Account, market: Market, marks: Marks) -> AccountFigures:
     """Every figure of the account at the current marks."""
     figs = AccountFigures()
     order_margins: dict[tuple[str, PositionSide], Decimal] = {}
+    opening = opening_quantities(account) if account.orders else {}
     for order in account.orders.values():
         spec = market.symbol(order.symbol)
         lev = symbol_config(account, market, order.symbol).leverage
         key = (order.symbol, order.position_side)
         order_margins[key] = order_margins.get(key, ZERO) + order_initial_margin(
-            order, mark_of(marks, spec), lev
+            order, mark_of(marks, spec), lev, opening[order.order_id]
         )
     keys = set(order_margins)
     keys.update(k for k, p in account.positions.items() if p.amount != 0 or p.isolated_wallet)
@@ -228,6 +257,12 @@ def compute(account: Account, market: Market, marks: Marks) -> AccountFigures:
             figs.available_balance = usdt.available_balance
             figs.max_withdraw_amount = usdt.max_withdraw_amount
             figs.cross_collateral = usdt.cross_wallet_balance
+            figs.raw_available = (
+                usdt.cross_wallet_balance
+                + usdt.cross_unrealized_pnl
+                - usdt.cross_initial_margin
+                - usdt.isolated_order_margin
+            )
     return figs
 
 
@@ -242,6 +277,7 @@ def _multi_asset_totals(figs: AccountFigures, market: Market) -> None:
         im += af.cross_initial_margin
         order_im += af.isolated_order_margin
     figs.cross_collateral = collateral
+    figs.raw_available = collateral + upnl - im - order_im
     figs.available_balance = margin.available_balance(collateral, upnl, im, order_im)
     figs.max_withdraw_amount = margin.max_withdraw_amount(collateral, upnl, im, order_im)
     for af in figs.assets.values():

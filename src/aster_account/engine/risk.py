@@ -17,7 +17,7 @@ Margin call: the margin ratio MM / margin balance reaches `market.margin_call_ra
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from aster_account.engine import account as ops
@@ -34,7 +34,9 @@ from aster_account.protocol.enums import (
     AutoCloseType,
     ExecutionType,
     IncomeType,
+    MarginType,
     OrderSide,
+    OrderStatus,
     OrderType,
     PositionSide,
     TimeInForce,
@@ -160,23 +162,31 @@ def liquidate(
                 amount * (pf.mark - price),
             )
         )
-    # cancel what the liquidated symbols still had resting: their margin is gone
-    for symbol in {pf.position.symbol for pf in group}:
-        for order in acct.open_orders(symbol):
+    # the margin behind resting orders is gone: a cross liquidation cancels every cross order,
+    # an isolated one the orders of its symbol
+    liquidated = {pf.position.symbol for pf in group}
+    for order in sorted(acct.orders.values(), key=lambda o: o.order_id):
+        cfg = fig.symbol_config(acct, ctx.market, order.symbol)
+        cross_order = cfg.margin_type is MarginType.CROSSED
+        if (not isolated and cross_order) or (isolated and order.symbol in liquidated):
             del acct.orders[order.order_id]
-            ops._finish(order, ctx, order.status.CANCELED, out, ExecutionType.CANCELED)
-    _clear_negative(acct, ctx, out, group[0].margin_asset)
+            ops._finish(order, ctx, OrderStatus.CANCELED, out, ExecutionType.CANCELED)
+    cleared = _clear_negative(acct, ctx, out, group[0].margin_asset)
+    if cleared and bankrupt:
+        last = bankrupt[-1]
+        bankrupt[-1] = replace(last, fund_pnl=last.fund_pnl - cleared)
     return out, bankrupt
 
 
-def _clear_negative(acct: Account, ctx: Ctx, out: Outcome, asset: str) -> None:
-    """INSURANCE_CLEAR: the insurance fund brings a cross wallet left below zero back to zero."""
+def _clear_negative(acct: Account, ctx: Ctx, out: Outcome, asset: str) -> Decimal:
+    """INSURANCE_CLEAR: the insurance fund brings a cross wallet left below zero back to zero.
+    Returns what the fund paid."""
     after = fig.compute(acct, ctx.market, ctx.marks)
     af = after.assets.get(asset)
     if af is None or af.cross_wallet_balance >= 0:
-        return
+        return ZERO
     if acct.multi_assets and after.cross_collateral >= 0:
-        return
+        return ZERO
     clear = -af.cross_wallet_balance if not acct.multi_assets else -after.cross_collateral
     clear = min(clear, -af.cross_wallet_balance)
     rec = ops._book(acct, ctx, asset, ops.money(clear), IncomeType.INSURANCE_CLEAR)
@@ -184,6 +194,7 @@ def _clear_negative(acct: Account, ctx: Ctx, out: Outcome, asset: str) -> None:
     out.events.append(
         ev.balance_update(acct, ctx, AccountUpdateReason.INSURANCE_CLEAR, {asset: rec.income})
     )
+    return rec.income
 
 
 def adl_close(
@@ -294,7 +305,7 @@ def settle_funding(acct: Account, ctx: Ctx, symbol: str) -> Outcome:
             continue
         rec = ops._book(acct, ctx, spec.margin_asset, fee, IncomeType.FUNDING_FEE, symbol=symbol)
         out.records.append(rec)
-        if fig.symbol_config(acct, ctx.market, symbol).margin_type.param == "ISOLATED":
+        if fig.symbol_config(acct, ctx.market, symbol).margin_type is MarginType.ISOLATED:
             pos.isolated_wallet += fee
             pos.update_time = ctx.now_ms
             acct.store_position(pos)

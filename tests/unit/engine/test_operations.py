@@ -520,11 +520,6 @@ def test_lowering_cross_leverage_needs_the_margin(venue: Venue) -> None:
     assert acct.configs["BTCUSDT"].leverage == 17
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: set_leverage skips the -2028 margin check when the symbol has open "
-    "orders but no position",
-)
 def test_lowering_leverage_with_only_open_orders_needs_the_margin(venue: Venue) -> None:
     acct = funded(venue, "100")
     limit(venue, acct, BUY, "0.04", "49000")  # reserves 0.04 × 49000 / 20 = 98 of 100
@@ -914,11 +909,6 @@ def test_multi_assets_mode_is_refused_while_a_symbol_is_isolated(venue: Venue) -
     assert err.details["symbols"] == ["ETHUSDT"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: turning multi-assets mode off is accepted while non-USDT collateral "
-    "backs the positions, leaving the USDT available balance negative",
-)
 def test_multi_assets_mode_off_is_refused_when_usdt_cannot_carry_the_positions(
     venue: Venue,
 ) -> None:
@@ -1387,11 +1377,6 @@ def test_hedge_mode_refuses_the_reduce_only_parameter(venue: Venue) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: hedge-mode closing LIMIT orders are checked one by one against the "
-    "position, and a resting one fills uncapped, so two of them turn a LONG leg short",
-)
 def test_hedge_closing_orders_never_turn_a_long_leg_short(venue: Venue) -> None:
     acct = funded(venue)
     venue.apply(acct.account_id, ops.set_position_mode, NOW, dual_side_position=True)
@@ -1584,11 +1569,6 @@ def test_open_order_limit_per_symbol(venue: Venue) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: the -2019 check ignores the taker commission, so an order costing "
-    "exactly the available balance is accepted and leaves it negative",
-)
 def test_an_accepted_order_never_leaves_the_available_balance_negative(venue: Venue) -> None:
     acct = funded(venue, "100")
 
@@ -1601,11 +1581,6 @@ def test_an_accepted_order_never_leaves_the_available_balance_negative(venue: Ve
     assert raw_available(venue, acct) >= 0  # accepted as is: 100 − 0.7 − 100 = −0.7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a resting order that only closes the position (one-way or hedge) "
-    "reserves full initial margin in figures although new_order costs it at 0",
-)
 @pytest.mark.parametrize("dual_side", [False, True])
 def test_a_closing_limit_order_reserves_no_margin(venue: Venue, dual_side: bool) -> None:
     acct = funded(venue, "300")

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -365,12 +364,6 @@ CLOSING_LIMIT = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: accepted operations can leave the available balance negative (resting "
-    "closing orders reserve full margin; -2019 ignores the commission; lowering leverage with "
-    "open orders is unchecked)",
-)
 @SETTINGS
 @example(CLOSING_LIMIT)
 @given(programs)

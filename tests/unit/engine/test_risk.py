@@ -187,11 +187,6 @@ def test_cross_liquidation_closes_at_the_bankruptcy_price(venue: Venue) -> None:
     assert (cancel["o"]["x"], cancel["o"]["X"]) == ("CANCELED", "CANCELED")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: risk.liquidate cancels only the liquidated symbols' orders; cross orders "
-    "on other symbols survive with no margin behind them and fill later",
-)
 def test_cross_liquidation_cancels_every_cross_order(venue: Venue) -> None:
     acct = cross_long(venue)
     limit(venue, acct, BUY, "1", "2900", symbol="ETHUSDT")  # reserves 2900 / 20 = 145
@@ -624,11 +619,6 @@ def test_leverage_change_pushes_ac(venue: Venue) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: events.config_update sends both `j` and `d` in `ai`; FACTS.md: only "
-    "the key that changed",
-)
 def test_position_mode_change_pushes_only_d(venue: Venue) -> None:
     acct = funded(venue)
 
@@ -639,11 +629,6 @@ def test_position_mode_change_pushes_only_d(venue: Venue) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: events.config_update sends both `j` and `d` in `ai`; FACTS.md: only "
-    "the key that changed",
-)
 def test_multi_assets_change_pushes_only_j(venue: Venue) -> None:
     acct = funded(venue)
 
