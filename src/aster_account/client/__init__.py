@@ -36,7 +36,7 @@ driven, like the REST calls, by one pure state machine with a blocking and an as
 """
 
 from aster_account.client._async import AsyncClient
-from aster_account.client._core import DEFAULT_BASE_URL, RawResponse
+from aster_account.client._core import DEFAULT_BASE_URL, RawResponse, new_client_tran_id
 from aster_account.client._errors import AlreadyApplied, MissingCredentials
 from aster_account.client._sync import Client
 
@@ -47,4 +47,5 @@ __all__ = [
     "Client",
     "MissingCredentials",
     "RawResponse",
+    "new_client_tran_id",
 ]

@@ -75,6 +75,11 @@ class BaseClient:
         return self._core.clock.offset_ms
 
     @property
+    def server_time_ms(self) -> int:
+        """The server's time now, as far as this client knows (local clock + offset)."""
+        return self._core.server_ms()
+
+    @property
     def used_weight(self) -> int:
         """Request weight used in the current server minute, as far as this client knows."""
         return self._core.gate.used
