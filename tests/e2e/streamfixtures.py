@@ -320,11 +320,14 @@ class Stream:
             return inner
         return data
 
-    async def until(self, event_type: str, timeout: float = EVENT_TIMEOUT_S) -> dict[str, Any]:
+    async def until(
+        self, event_type: str, reason: str | None = None, timeout: float = EVENT_TIMEOUT_S
+    ) -> dict[str, Any]:
+        """The next event of this type (and ACCOUNT_UPDATE reason), skipping others."""
         deadline = time.monotonic() + timeout
         while True:
             event = await self.next(max(0.01, deadline - time.monotonic()))
-            if event["e"] == event_type:
+            if event["e"] == event_type and (reason is None or event["a"]["m"] == reason):
                 return event
 
     async def nothing(self, seconds: float) -> None:

@@ -498,13 +498,16 @@ class PgFanout:
     ) -> None:
         """Connect, LISTEN, start both threads; returns once LISTEN is in place."""
         self._on_events, self._on_close = on_events, on_close
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            row = conn.execute("SELECT current_schema()").fetchone()
+        # the sender's connection, opened now so that the first event does not wait for it
+        sender = psycopg.connect(self.url, autocommit=True)
+        row = sender.execute("SELECT current_schema()").fetchone()
         self.channel = self.channel_for(str(row[0]) if row and row[0] else "")
         self._stopping.clear()
         self._threads = [
             threading.Thread(target=self._listen_loop, name="stream-listen", daemon=True),
-            threading.Thread(target=self._send_loop, name="stream-notify", daemon=True),
+            threading.Thread(
+                target=self._send_loop, args=(sender,), name="stream-notify", daemon=True
+            ),
         ]
         for thread in self._threads:
             thread.start()
@@ -543,8 +546,7 @@ class PgFanout:
         n = len(parts)
         return [f"{head}{i} {n} {part}" for i, part in enumerate(parts)]
 
-    def _send_loop(self) -> None:
-        conn: psycopg.Connection[Any] | None = None
+    def _send_loop(self, conn: psycopg.Connection[Any] | None) -> None:
         done = False
         while not done:
             item = self._out.get()
