@@ -124,7 +124,6 @@ def test_no_api_key_is_2014_with_401(operator: Any) -> None:
         assert_error(r, -2014, "API-key format invalid.", 401)
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: a malformed API key answers -2015, not -2014")
 def test_malformed_api_key_is_2014(operator: Any) -> None:
     t = funded(operator)
     r = t.send("GET", "/fapi/v2/balance", api_key="not a key!")
@@ -655,10 +654,6 @@ def test_client_tran_id_still_taken_6_days_later(operator: Any) -> None:
         assert_error(r, -4115, "Client tran id should be unique within 7 days")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: a clientTranId stays taken forever; Aster keeps it unique for 7 days",
-)
 def test_client_tran_id_free_again_after_7_days(operator: Any) -> None:
     t = funded(operator)
     assert _transfer(t, "1", "fortnight").status_code == 200

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum, IntEnum, StrEnum
 from typing import Final, TypeAlias
@@ -128,6 +128,9 @@ class Param:
     description: str = ""
     pattern: str | None = None
     enum_type: type[Enum] | None = None
+    # the (code, message) Aster answers for a value outside `enum`, where it is not -1130
+    # (positionSide: -4060 "Invalid position side.", FACTS.md)
+    unknown_value: tuple[int, str] | None = None
     py_name: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -180,6 +183,8 @@ class Param:
         else:
             value = wire = text
         if self.enum is not None and wire not in self.enum:
+            if self.unknown_value is not None:
+                raise aster_error(*self.unknown_value)
             raise _invalid(self.name)
         if number is not None and (
             (self.minimum is not None and number < self.minimum)
@@ -404,10 +409,13 @@ def _flag(
     return Param(name, ParamKind.BOOL, required=required, default=default, description=description)
 
 
-_POSITION_SIDE = _choice(
-    "positionSide",
-    PositionSide,
-    description="Default BOTH in One-way Mode; LONG or SHORT, and must be sent, in Hedge Mode.",
+_POSITION_SIDE = replace(
+    _choice(
+        "positionSide",
+        PositionSide,
+        description="Default BOTH in One-way Mode; LONG or SHORT, and must be sent, in Hedge Mode.",
+    ),
+    unknown_value=(-4060, "Invalid position side."),
 )
 _ORDER_ID = Param("orderId", ParamKind.LONG, description="Either orderId or origClientOrderId.")
 _ORIG_CLIENT_ORDER_ID = Param(

@@ -10,6 +10,7 @@ the store is synchronous. Every answer, error or not, carries `X-MBX-USED-WEIGHT
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +36,8 @@ from aster_account.store import ApiKey
 log = logging.getLogger("aster_account.server")
 
 MAX_BODY_BYTES = 64 * 1024
+# Aster / Binance keys are 64 letters and digits; anything else is "format invalid" (-2014)
+API_KEY_FORMAT = re.compile(r"[A-Za-z0-9]{16,128}")
 JSON = "application/json"
 
 
@@ -175,7 +178,7 @@ class Api:
     ) -> int:
         svc = self.service
         api_key = request.headers.get("x-mbx-apikey")
-        if not api_key:
+        if not api_key or not API_KEY_FORMAT.fullmatch(api_key):
             raise aster_error(-2014, "API-key format invalid.")
         key = self.keys.get(api_key, svc.clock())
         if key is None:

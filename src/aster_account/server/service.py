@@ -128,9 +128,9 @@ class Service:
 
     def mutate(self, account_id: int, op: Callable[..., Outcome], **kw: Any) -> Outcome:
         with self.store.account(account_id) as tx:
-            if op is ops.transfer:
-                kw["seen"] = tx.client_tran_id_seen
             ctx = self.ctx(tx.ids)
+            if op is ops.transfer:
+                kw["seen"] = lambda cid: tx.client_tran_id_seen(cid, ctx.now_ms)
             out = op(tx.account, ctx, **kw)
             tx.save(tx.account, out.records)
         self.publish(account_id, out.events)

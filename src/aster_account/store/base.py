@@ -26,6 +26,7 @@ import orjson
 
 from aster_account.engine.context import IdSource
 from aster_account.engine.ledger import (
+    CLIENT_TRAN_ID_UNIQUE_MS,
     INCOME_DEFAULT_WINDOW_MS,
     ForceOrderRecord,
     IncomeRecord,
@@ -389,16 +390,13 @@ class AccountTx:
             raise ValueError(f"unknown id kind {kind!r}; expected one of {TX_ID_KINDS}")
         return self._store._next_id(self._db, kind)
 
-    def client_tran_id_seen(self, client_tran_id: str) -> bool:
-        """Whether this account already used the clientTranId.
-
-        Stricter than Aster's "unique within 7 days": an id is never reused, which is what the
-        database constraint enforces.
-        """
+    def client_tran_id_seen(self, client_tran_id: str, now_ms: int) -> bool:
+        """Whether this account used the clientTranId in the 7 days before `now_ms`."""
         self._check_open()
         row = self._db.execute(
-            "SELECT 1 FROM transfers WHERE account_id = ? AND client_tran_id = ?",
-            (self.account_id, client_tran_id),
+            "SELECT 1 FROM client_tran_ids WHERE account_id = ? AND client_tran_id = ?"
+            " AND time > ?",
+            (self.account_id, client_tran_id, now_ms - CLIENT_TRAN_ID_UNIQUE_MS),
         ).fetchone()
         return row is not None
 
@@ -420,18 +418,28 @@ class AccountTx:
             by_kind.setdefault(type(r), []).append(r)
         db = self._db
         for t in by_kind.get(TransferRecord, ()):
-            # ON CONFLICT on the named key only: a duplicate tranId is a bug and must stay loud.
-            inserted = db.execute(
-                f"INSERT INTO transfers ({_TRANSFER_COLS}) VALUES ({_placeholders(_TRANSFER_COLS)})"
-                " ON CONFLICT (account_id, client_tran_id) DO NOTHING RETURNING tran_id",
-                _transfer_row(t),
+            # the claim is the constraint: an expired claim is released first (we hold the
+            # account's lock), then a live one makes the insert a no-op -> -4115
+            db.execute(
+                "DELETE FROM client_tran_ids WHERE account_id = ? AND client_tran_id = ?"
+                " AND time <= ?",
+                (t.account_id, t.client_tran_id, t.time - CLIENT_TRAN_ID_UNIQUE_MS),
+            )
+            claimed = db.execute(
+                "INSERT INTO client_tran_ids (account_id, client_tran_id, time, tran_id)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (account_id, client_tran_id) DO NOTHING"
+                " RETURNING tran_id",
+                (t.account_id, t.client_tran_id, t.time, t.tran_id),
             ).fetchall()
-            if not inserted:
+            if not claimed:
                 raise aster_error(
                     -4115,
                     "Client tran id should be unique within 7 days",
                     client_tran_id=t.client_tran_id,
                 )
+            # a duplicate tranId is a bug and stays loud (primary key)
+            columns = f"{_TRANSFER_COLS}) VALUES ({_placeholders(_TRANSFER_COLS)}"
+            db.execute(f"INSERT INTO transfers ({columns})", _transfer_row(t))
         for cls, cols, table, to_row in (
             (IncomeRecord, _INCOME_COLS, "income", _income_row),
             (MarginChangeRecord, _MARGIN_COLS, "margin_changes", _margin_row),
@@ -757,11 +765,11 @@ class Store(ABC):
         return found[::-1] if most_recent else found
 
     def transfer(self, account_id: int, client_tran_id: str) -> TransferRecord | None:
-        """The transfer an account made under a clientTranId, if any."""
+        """The latest transfer an account made under a clientTranId, if any."""
         with self._read() as db:
             row = db.execute(
                 f"SELECT {_TRANSFER_COLS} FROM transfers"
-                " WHERE account_id = ? AND client_tran_id = ?",
+                " WHERE account_id = ? AND client_tran_id = ? ORDER BY time DESC, tran_id DESC",
                 (account_id, client_tran_id),
             ).fetchone()
         return None if row is None else _transfer(row)

@@ -15,7 +15,7 @@ from typing import Literal
 
 Dialect = Literal["sqlite", "postgres"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ID_KINDS = ("account", "tran", "trade", "order")
 """What `ids(kind)` hands out; "account" is drawn by `Store.create_account` only."""
@@ -76,8 +76,20 @@ _TABLES = (
         asset          TEXT NOT NULL,
         amount         TEXT NOT NULL,
         kind           TEXT NOT NULL,
+        time           BIGINT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS transfers_client_idx ON transfers (account_id, client_tran_id)",
+    # A clientTranId is taken for 7 days (docs: "unique within 7 days"): its claim row is the
+    # constraint; a claim older than the window is deleted (under the account's lock) before a
+    # new one is inserted, so racing processes still cannot both take the same id.
+    """
+    CREATE TABLE IF NOT EXISTS client_tran_ids (
+        account_id     BIGINT NOT NULL REFERENCES accounts (id),
+        client_tran_id TEXT NOT NULL,
         time           BIGINT NOT NULL,
-        CONSTRAINT transfers_client_tran_id_key UNIQUE (account_id, client_tran_id)
+        tran_id        BIGINT NOT NULL,
+        PRIMARY KEY (account_id, client_tran_id)
     )
     """,
     """

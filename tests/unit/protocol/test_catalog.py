@@ -687,3 +687,16 @@ def test_result_names_are_response_models() -> None:
     for endpoint in ENDPOINTS:
         for name in re.findall(r"[A-Z]\w*", endpoint.result):
             assert hasattr(models, name), f"{endpoint.name}: no model {name}"
+
+
+def test_unknown_position_side_is_4060_not_1130() -> None:
+    # FACTS.md: a bad positionSide answers -4060 "Invalid position side."
+    _raises(
+        -4060,
+        "Invalid position side.",
+        "modify_position_margin",
+        symbol="BTCUSDT",
+        positionSide="MIDDLE",
+        amount="1",
+        type="1",
+    )

@@ -140,13 +140,13 @@ def income(
 
 
 def transfer_in(
-    tx: AccountTx, client_tran_id: str, amount: str
+    tx: AccountTx, client_tran_id: str, amount: str, at: int = NOW
 ) -> list[IncomeRecord | TransferRecord]:
     """What the engine's SPOT_FUTURE transfer writes: the wallet change and the transfer."""
     tran_id = tx.ids("tran")
     account_id = tx.account_id
     return [
-        income(account_id, tran_id, amount, NOW),
+        income(account_id, tran_id, amount, at),
         TransferRecord(
             account_id,
             tran_id,
@@ -154,7 +154,7 @@ def transfer_in(
             USDT,
             Decimal(amount),
             TransferKind.SPOT_FUTURE,
-            NOW,
+            at,
         ),
     ]
 
@@ -266,7 +266,7 @@ def test_a_failed_transaction_changes_nothing(store: Store) -> None:
     assert store.ledger_sum(account_id, USDT) == 0
     with store.account(account_id) as tx:
         assert tx.version == 1
-        assert not tx.client_tran_id_seen("cid-1")
+        assert not tx.client_tran_id_seen("cid-1", NOW)
 
 
 def test_the_transaction_is_unusable_after_the_block(store: Store) -> None:
@@ -575,7 +575,7 @@ def test_a_duplicate_client_tran_id_is_refused_by_the_database(store: Store) -> 
 
     # Act: the same id again, skipping the engine's `seen` check.
     with pytest.raises(AsterError) as caught, store.account(account_id) as tx:
-        assert tx.client_tran_id_seen("cid-1")
+        assert tx.client_tran_id_seen("cid-1", NOW)
         tx.account.spot[USDT] = Decimal("-1")
         tx.save(tx.account, transfer_in(tx, "cid-1", "10"))
 
@@ -587,8 +587,29 @@ def test_a_duplicate_client_tran_id_is_refused_by_the_database(store: Store) -> 
     assert account is not None and USDT not in account.spot
     # The id is per account: another account may use it.
     with store.account(other_id) as tx:
-        assert not tx.client_tran_id_seen("cid-1")
+        assert not tx.client_tran_id_seen("cid-1", NOW)
         tx.save(tx.account, transfer_in(tx, "cid-1", "10"))
+
+
+def test_a_client_tran_id_is_free_again_after_seven_days(store: Store) -> None:
+    # Arrange: a transfer under "cid-1" at NOW.
+    account_id = store.create_account(plain_account).account_id
+    with store.account(account_id) as tx:
+        tx.save(tx.account, transfer_in(tx, "cid-1", "10"))
+    week = 7 * 24 * 3600 * 1000
+
+    # Act + Assert: still taken one millisecond before the 7 days are over ...
+    with pytest.raises(AsterError) as caught, store.account(account_id) as tx:
+        assert tx.client_tran_id_seen("cid-1", NOW + week - 1)
+        tx.save(tx.account, transfer_in(tx, "cid-1", "10", NOW + week - 1))
+    assert caught.value.code == -4115
+    # ... and free at 7 days: both transfers are kept, the newer one is found by id.
+    with store.account(account_id) as tx:
+        assert not tx.client_tran_id_seen("cid-1", NOW + week)
+        tx.save(tx.account, transfer_in(tx, "cid-1", "20", NOW + week))
+    assert store.ledger_sum(account_id, USDT) == Decimal(30)  # 10 + 20
+    latest = store.transfer(account_id, "cid-1")
+    assert latest is not None and latest.amount == Decimal(20)
 
 
 # -- concurrency --------------------------------------------------------------------------------
