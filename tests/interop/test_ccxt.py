@@ -357,7 +357,7 @@ def test_fetch_ledger_and_funding_history(trader: Trader, operator: Operator) ->
 
     funding = trader.call("fetch_funding_history", ETH)
     rest = trader.rest.get("/fapi/v1/income", symbol=eth, incomeType="FUNDING_FEE")
-    assert len(rest) == 1
+    assert rest  # one settlement here (and another if a funding time passes meanwhile)
     assert [
         (f["id"], num(f["amount"]), f["timestamp"], f["symbol"], f["code"]) for f in funding.value()
     ] == [(str(r["tranId"]), num(r["income"]), r["time"], ETH, r["asset"]) for r in rest]
