@@ -294,6 +294,30 @@ def test_the_differential_runs_exercise_liquidation_adl_and_margin_calls() -> No
     assert totals["checked"] * 3 < totals["exact_checked"], totals
 
 
+def test_book_totals_do_not_drift() -> None:
+    """After many ticks of every symbol (brackets changing on the way) each entity's totals are
+    exactly what a fresh build at the current marks gives: integer sums never drift."""
+    venue = Venue(MARKET)
+    populate(venue, random.Random(9), 40)
+    for account_id in venue.accounts:  # the margin calls fire and settle once
+        venue.book.update(venue.accounts[account_id], venue.marks, checked=True)
+    rng = random.Random(10)
+    now = T0
+    for _ in range(300):
+        now += 1000
+        symbol = rng.choice(SYMBOLS)
+        mark = venue.marks[symbol].mark_price * D(repr(1 + rng.uniform(-0.01, 0.01)))
+        venue.set_mark(symbol, MARKET.symbol(symbol).round_price(mark), now)
+    compared = 0
+    for account_id, acct in venue.accounts.items():
+        kept = venue.book.headroom(account_id)
+        venue.book.forget(account_id)
+        venue.book.update(acct, venue.marks, checked=True)
+        assert venue.book.headroom(account_id) == kept, account_id
+        compared += len(kept)
+    assert compared > 30
+
+
 def test_cross_collateral_is_the_figures_one() -> None:
     venue = Venue(MARKET)
     populate(venue, random.Random(5), 60)
