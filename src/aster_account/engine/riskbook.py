@@ -148,12 +148,13 @@ class _Rows:
         self.where: dict[int, int] = {}
         self.ent: list[int] = []
         self.legs: list[tuple[Leg, ...]] = []
-        self.ax: list[float] = []
-        self.bx: list[float] = []
-        self.ay: list[float] = []
-        self.by: list[float] = []
-        self.lo: list[float] = []
-        self.hi: list[float] = []
+        # coefficients and bracket ranges as packed doubles: a tick streams through them
+        self.ax = array("d")
+        self.bx = array("d")
+        self.ay = array("d")
+        self.by = array("d")
+        self.lo = array("d")
+        self.hi = array("d")
         self.ox: list[int] = []
         self.oy: list[int] = []
         # bracket ranges as heaps, so a tick finds the rows whose range it left without a scan:
@@ -256,16 +257,15 @@ class _Rows:
         return out
 
     def compact(self) -> None:
-        """Drop the dead slots and lay the live rows' numbers out afresh, in order: a tick reads
-        them in sequence, and numbers allocated together are faster to read together."""
+        """Drop the dead slots, so a tick's work stays proportional to the live rows."""
         live = [i for i, row_id in enumerate(self.ids) if row_id >= 0]
         self.ids = [self.ids[i] for i in live]
         self.where = {row_id: i for i, row_id in enumerate(self.ids)}
         self.ent = [self.ent[i] for i in live]
         self.legs = [self.legs[i] for i in live]
         for name in ("ax", "bx", "ay", "by", "lo", "hi"):
-            column: list[float] = getattr(self, name)
-            setattr(self, name, array("d", [column[i] for i in live]).tolist())
+            column: array[float] = getattr(self, name)
+            setattr(self, name, array("d", [column[i] for i in live]))
         self.ox = [self.ox[i] for i in live]
         self.oy = [self.oy[i] for i in live]
         self.dead = []
@@ -281,6 +281,8 @@ class _Rows:
         self.hi[i] = _INF
         self.ox[i] = self.oy[i] = 0
         self.dead.append(i)
+        if len(self.dead) > 64 and len(self.dead) > len(self.where):
+            self.compact()
 
     def advance(self, m: float, tx: list[int], ty: list[int]) -> list[int]:
         """Move every row to mark `m`, update the entity totals; the entities not quiet now."""
@@ -480,11 +482,6 @@ class RiskBook:
         self._tx[slot] = tx
         self._ty[slot] = ty
         return entity
-
-    def compact(self) -> None:
-        """Re-lay every symbol's rows (after a bulk load, so ticks read memory in order)."""
-        for rows in self._rows.values():
-            rows.compact()
 
     # -- introspection (tests, benchmark) ----------------------------------------------------------
 

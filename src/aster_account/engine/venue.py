@@ -92,8 +92,6 @@ class Venue:
             acct = self.accounts[account_id]
             self._reindex(acct)
             self._track(acct)
-        if self.screen and account_ids is None:
-            self.book.compact()
 
     def _track(self, acct: Account) -> None:
         """The account changed outside a risk check: rebuild its rows in the book."""

@@ -318,6 +318,32 @@ def test_book_totals_do_not_drift() -> None:
     assert compared > 30
 
 
+def test_removed_rows_are_compacted() -> None:
+    """Rows of entities that are gone do not stay in the tick's way."""
+    venue = Venue(MARKET)
+    populate(venue, random.Random(13), 1500)
+    book = venue.book
+    before = sum(len(rows.ids) for rows in book._rows.values())
+    gone = sorted(venue.accounts)[:1300]
+    for account_id in gone:
+        book.forget(account_id)
+    slots = sum(len(rows.ids) for rows in book._rows.values())
+    live = sum(len(rows) for rows in book._rows.values())
+    assert slots < before / 2
+    assert slots <= 2 * live + 64 * len(book._rows)
+    now = T0
+    for symbol in SYMBOLS:  # the rows left still move, and match a fresh build
+        now += 1000
+        venue.set_mark(symbol, venue.marks[symbol].mark_price * D("0.999"), now)
+    for account_id, acct in venue.accounts.items():
+        if account_id in gone:
+            continue
+        kept = book.headroom(account_id)
+        book.forget(account_id)
+        book.update(acct, venue.marks, checked=True)
+        assert book.headroom(account_id) == kept
+
+
 def test_cross_collateral_is_the_figures_one() -> None:
     venue = Venue(MARKET)
     populate(venue, random.Random(5), 60)
