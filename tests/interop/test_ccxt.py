@@ -159,11 +159,6 @@ def test_create_fetch_and_cancel_orders(trader: Trader) -> None:
     filled.note("a MARKET fill: status closed, filled = positionAmt, average = entryPrice")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: GET /fapi/v1/order answers -2013 for an order no longer open; Aster finds "
-    "FILLED orders, and CANCELED ones for 7 days (docs, Query Order)",
-)
 @pytest.mark.parametrize("state", ["canceled", "closed"])
 def test_fetch_order_no_longer_open(trader: Trader, state: str) -> None:
     if state == "canceled":
@@ -465,11 +460,6 @@ def test_generic_request_remaining_openable(trader: Trader) -> None:
     call.note("= GET remainingOpenableNotionalValue, exactly")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: a USER_DATA request without X-MBX-APIKEY answers -1102 (missing timestamp) "
-    "instead of Aster's 401 -2014",
-)
 @pytest.mark.parametrize("method", ["fapiPublicGetV1AdlQuantile", "fapiPublicGetV1ForceOrders"])
 def test_unsigned_known_bug(trader: Trader, method: str) -> None:
     """ccxt 4.5.51 sends these as public calls: no key, no signature. Aster answers 401 -2014."""

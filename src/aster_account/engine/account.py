@@ -25,6 +25,7 @@ from aster_account.engine.ledger import (
     IncomeRecord,
     LedgerRecord,
     MarginChangeRecord,
+    OrderRecord,
     TradeRecord,
     TransferRecord,
 )
@@ -579,23 +580,30 @@ def _execute(
         or (order.side is OrderSide.SELL and order.price <= mark)
     )
     if crosses and order.time_in_force is TimeInForce.GTX:
-        _finish(order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)
+        finish_order(acct, order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)
     elif crosses:
         qty = min(order.quantity, reducible) if order.reduce_only else order.quantity
         fill(acct, ctx, order, qty, mark, maker=False, out=out)
     elif order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
-        _finish(order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)
+        finish_order(acct, order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)
     else:
         acct.orders[order.order_id] = order
         acct.update_time = ctx.now_ms
 
 
-def _finish(
-    order: Order, ctx: Ctx, status: OrderStatus, out: Outcome, exec_type: ExecutionType
+def finish_order(
+    acct: Account,
+    order: Order,
+    ctx: Ctx,
+    status: OrderStatus,
+    out: Outcome,
+    exec_type: ExecutionType,
 ) -> None:
+    """An order leaves the book without (more) fills: its event and its history record."""
     order.status = status
     order.update_time = ctx.now_ms
     out.events.append(ev.order_update(ctx, order, exec_type))
+    out.records.append(OrderRecord(acct.account_id, replace(order)))
 
 
 def find_order(
@@ -629,7 +637,7 @@ def cancel_order(
     del acct.orders[order.order_id]
     acct.update_time = ctx.now_ms
     out = Outcome(result=order)
-    _finish(order, ctx, OrderStatus.CANCELED, out, ExecutionType.CANCELED)
+    finish_order(acct, order, ctx, OrderStatus.CANCELED, out, ExecutionType.CANCELED)
     return out
 
 
@@ -638,7 +646,7 @@ def cancel_all_open_orders(acct: Account, ctx: Ctx, *, symbol: str) -> Outcome:
     out = Outcome(result=None)
     for order in acct.open_orders(symbol):
         del acct.orders[order.order_id]
-        _finish(order, ctx, OrderStatus.CANCELED, out, ExecutionType.CANCELED)
+        finish_order(acct, order, ctx, OrderStatus.CANCELED, out, ExecutionType.CANCELED)
     acct.update_time = ctx.now_ms
     return out
 
@@ -660,7 +668,7 @@ def match_resting_orders(acct: Account, ctx: Ctx, symbol: str) -> Outcome:
             # never more than the position it closes (the position may have shrunk meanwhile)
             qty = min(qty, _reducible_qty(acct.position(symbol, order.position_side), order.side))
             if qty == 0:
-                _finish(order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)
+                finish_order(acct, order, ctx, OrderStatus.EXPIRED, out, ExecutionType.EXPIRED)
                 continue
         fill(acct, ctx, order, qty, order.price, maker=True, out=out)
     return out
@@ -769,6 +777,7 @@ def fill(
     order.update_time = ctx.now_ms
     if order.status is OrderStatus.FILLED:
         acct.orders.pop(order.order_id, None)
+        records.append(OrderRecord(acct.account_id, replace(order)))
     out.records.extend(records)
     # Aster pushes the order's execution first, then the balance and position it changed
     out.events.append(

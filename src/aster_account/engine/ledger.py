@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from aster_account.engine.state import Order
 from aster_account.protocol.enums import (
     AutoCloseType,
     IncomeType,
@@ -95,7 +96,22 @@ class TradeRecord:
     time: int
 
 
-LedgerRecord = IncomeRecord | TransferRecord | MarginChangeRecord | ForceOrderRecord | TradeRecord
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """An order as it left the book (FILLED, CANCELED, EXPIRED), so it can still be queried."""
+
+    account_id: int
+    order: Order
+
+
+LedgerRecord = (
+    IncomeRecord
+    | TransferRecord
+    | MarginChangeRecord
+    | ForceOrderRecord
+    | TradeRecord
+    | OrderRecord
+)
 
 
 def query_window(
@@ -122,6 +138,7 @@ class MemoryLedger:
     margin_changes: list[MarginChangeRecord] = field(default_factory=list)
     force_orders: list[ForceOrderRecord] = field(default_factory=list)
     trades: list[TradeRecord] = field(default_factory=list)
+    orders: dict[int, OrderRecord] = field(default_factory=dict)
 
     def has_client_tran_id(self, account_id: int, client_tran_id: str) -> bool:
         return (account_id, client_tran_id) in self.transfers
@@ -139,6 +156,8 @@ class MemoryLedger:
                 self.margin_changes.append(r)
             elif isinstance(r, ForceOrderRecord):
                 self.force_orders.append(r)
+            elif isinstance(r, OrderRecord):
+                self.orders[r.order.order_id] = r
             else:
                 self.trades.append(r)
 

@@ -170,7 +170,7 @@ def liquidate(
         cross_order = cfg.margin_type is MarginType.CROSSED
         if (not isolated and cross_order) or (isolated and order.symbol in liquidated):
             del acct.orders[order.order_id]
-            ops._finish(order, ctx, OrderStatus.CANCELED, out, ExecutionType.CANCELED)
+            ops.finish_order(acct, order, ctx, OrderStatus.CANCELED, out, ExecutionType.CANCELED)
     cleared = _clear_negative(acct, ctx, out, group[0].margin_asset)
     if cleared and bankrupt:
         last = bankrupt[-1]

@@ -160,7 +160,7 @@ class Account:
                 ]
                 for _, p in sorted(self.positions.items())
             ],
-            "orders": [_order_to_list(o) for _, o in sorted(self.orders.items())],
+            "orders": [order_to_list(o) for _, o in sorted(self.orders.items())],
             "update_time": self.update_time,
             "asset_update_time": dict(sorted(self.asset_update_time.items())),
             "margin_calls": sorted(self.margin_calls),
@@ -180,7 +180,7 @@ class Account:
             )
             pos.update_time = ut
             positions[(sym, pos.side)] = pos
-        orders = {o.order_id: o for o in (_order_from_list(x) for x in data["orders"])}
+        orders = {o.order_id: o for o in (order_from_list(x) for x in data["orders"])}
         return cls(
             account_id=data["account_id"],
             alias=data["alias"],
@@ -205,7 +205,7 @@ class Account:
         )
 
 
-def _order_to_list(o: Order) -> list[Any]:
+def order_to_list(o: Order) -> list[Any]:
     return [
         o.order_id,
         o.client_order_id,
@@ -229,7 +229,7 @@ def _order_to_list(o: Order) -> list[Any]:
     ]
 
 
-def _order_from_list(x: list[Any]) -> Order:
+def order_from_list(x: list[Any]) -> Order:
     return Order(
         order_id=x[0],
         client_order_id=x[1],

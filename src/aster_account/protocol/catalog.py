@@ -57,6 +57,7 @@ __all__ = [
     "Weight",
     "snake_case",
     "validate",
+    "validate_auth",
 ]
 
 
@@ -315,7 +316,12 @@ class Endpoint:
         return self.weight.for_params(params)
 
 
-def validate(endpoint: Endpoint, raw: Mapping[str, str]) -> dict[str, ParamValue | None]:
+_AUTH_NAMES: Final = frozenset(p.name for p in AUTH_PARAMS)
+
+
+def validate(
+    endpoint: Endpoint, raw: Mapping[str, str], *, auth: bool = True
+) -> dict[str, ParamValue | None]:
     """Check ``raw`` wire parameters against ``endpoint`` and return them typed.
 
     The result has one key per declared parameter, its ``py_name``: the parsed value when sent,
@@ -331,9 +337,15 @@ def validate(endpoint: Endpoint, raw: Mapping[str, str]) -> dict[str, ParamValue
     ``max_length`` -> -1130 naming it; a ``pattern`` mismatch -> -1100. Then ``one_of`` groups
     (-1102 "Param 'a' or 'b' must be sent, but both were empty/null!") and ``required_when``
     rules (-1102 naming the missing param). Unknown params, ``signature`` among them, are ignored.
+
+    ``auth=False`` leaves ``timestamp`` / ``recvWindow`` out (FACTS.md's check order puts the
+    endpoint's own parameters before the API key, and the timestamp after it: the server
+    checks those with :func:`validate_auth` once the key is known).
     """
     values: dict[str, ParamValue | None] = {}
     for param in endpoint.params:
+        if not auth and param.name in _AUTH_NAMES:
+            continue
         text = raw.get(param.name)
         if text is None:
             if param.required:
@@ -355,6 +367,24 @@ def validate(endpoint: Endpoint, raw: Mapping[str, str]) -> dict[str, ParamValue
             if raw.get(name) is None:
                 raise _mandatory(name)
     return values
+
+
+def validate_auth(raw: Mapping[str, str]) -> tuple[int, int]:
+    """``(timestamp, recvWindow)`` of a signed request, checked like any other parameter."""
+    values = {}
+    for param in AUTH_PARAMS:
+        text = raw.get(param.name)
+        if text is None:
+            if param.required:
+                raise _mandatory(param.name)
+            values[param.name] = param.default_value
+        elif text == "":
+            raise _mandatory(param.name)
+        else:
+            values[param.name] = param.parse(text)
+    timestamp, recv_window = values["timestamp"], values["recvWindow"]
+    assert isinstance(timestamp, int) and isinstance(recv_window, int)
+    return timestamp, recv_window
 
 
 # --- building blocks --------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -141,9 +140,9 @@ class Api:
                 raise
             params = {**body, **query}  # docs: a param in both places takes the query's value
             used = self.limiter.hit(ip, ep.weight_for(params), svc.clock())
-            typed = catalog.validate(ep, params)
+            typed = catalog.validate(ep, params, auth=False)
             if ep.security.needs_key:
-                account_id = await self._authenticate(request, ep, typed, query_text, body_text)
+                account_id = await self._authenticate(request, ep, params, query_text, body_text)
             if self.inline:
                 result = HANDLERS[ep.name](svc, account_id, typed)
             else:
@@ -174,7 +173,7 @@ class Api:
             )
 
     async def _authenticate(
-        self, request: Request, ep: Endpoint, typed: dict[str, Any], query: str, body: str
+        self, request: Request, ep: Endpoint, params: dict[str, str], query: str, body: str
     ) -> int:
         svc = self.service
         api_key = request.headers.get("x-mbx-apikey")
@@ -194,7 +193,8 @@ class Api:
         if ep.permission is not None and ep.permission not in key.permissions:
             raise aster_error(-2015, "Invalid API-key, IP, or permissions for action.")
         if ep.signed:
-            signing.check_timestamp(typed["timestamp"], typed["recv_window"], svc.clock())
+            timestamp, recv_window = catalog.validate_auth(params)
+            signing.check_timestamp(timestamp, recv_window, svc.clock())
             query_rest, sig_q = signing.split_signature(query)
             body_rest, sig_b = signing.split_signature(body)
             signature = sig_q if sig_q is not None else sig_b

@@ -346,21 +346,23 @@ def new_order(svc: Service, a: int | None, p: dict[str, Any]) -> Any:
     return views.order(out.result, spec, with_time=False)
 
 
-def _find(svc: Service, a: int, p: dict[str, Any]) -> Any:
-    acct = svc.read(a)
-    return ops.find_order(acct, p["symbol"], p.get("order_id"), p.get("orig_client_order_id"))
-
-
 @handler("get_order")
 def get_order(svc: Service, a: int | None, p: dict[str, Any]) -> Any:
+    """Open orders from the account, the rest from the order history (docs: Query Order)."""
     assert a is not None
     spec = _spec(svc, p["symbol"])
-    try:
-        return views.order(_find(svc, a, p), spec)
-    except Exception as exc:
-        if getattr(exc, "code", None) == -2011:
-            raise aster_error(-2013, "Order does not exist.") from None
-        raise
+    order_id, client_id = p.get("order_id"), p.get("orig_client_order_id")
+    for order in svc.read(a).open_orders(p["symbol"]):
+        if (order_id is None or order.order_id == order_id) and (
+            client_id is None or order.client_order_id == client_id
+        ):
+            return views.order(order, spec)
+    done = svc.store.order(
+        a, p["symbol"], now_ms=svc.clock(), order_id=order_id, client_order_id=client_id
+    )
+    if done is None:
+        raise aster_error(-2013, "Order does not exist.")
+    return views.order(done, spec)
 
 
 @handler("cancel_order")

@@ -32,12 +32,13 @@ from aster_account.engine.ledger import (
     IncomeRecord,
     LedgerRecord,
     MarginChangeRecord,
+    OrderRecord,
     TradeRecord,
     TransferRecord,
     query_window,
 )
 from aster_account.engine.prices import MarkPrice
-from aster_account.engine.state import Account
+from aster_account.engine.state import Account, Order, order_from_list, order_to_list
 from aster_account.protocol.enums import (
     AutoCloseType,
     IncomeType,
@@ -103,6 +104,9 @@ class Db(ABC):
     @abstractmethod
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None: ...
 
+
+ORDER_KEPT_MS = 7 * 24 * 3600 * 1000
+"""Unfilled canceled / expired orders are not found after this long (docs: Query Order)."""
 
 # -- rows <-> records ----------------------------------------------------------------------------
 
@@ -452,6 +456,24 @@ class AccountTx:
                     f"INSERT INTO {table} ({cols}) VALUES ({_placeholders(cols)})",
                     [to_row(r) for r in rows],
                 )
+        for rec in by_kind.get(OrderRecord, ()):
+            o = rec.order
+            db.execute(
+                "INSERT INTO orders (order_id, account_id, symbol, client_order_id, status, time,"
+                " update_time, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO"
+                " UPDATE SET status = excluded.status, update_time = excluded.update_time,"
+                " data = excluded.data",
+                (
+                    o.order_id,
+                    rec.account_id,
+                    o.symbol,
+                    o.client_order_id,
+                    o.status.value,
+                    o.time,
+                    o.update_time,
+                    orjson.dumps(order_to_list(o)).decode(),
+                ),
+            )
         updated = db.execute(
             "UPDATE accounts SET state = ?, version = version + 1 WHERE id = ?",
             (dump_account(account), self.account_id),
@@ -773,6 +795,36 @@ class Store(ABC):
                 (account_id, client_tran_id),
             ).fetchone()
         return None if row is None else _transfer(row)
+
+    def order(
+        self,
+        account_id: int,
+        symbol: str,
+        *,
+        now_ms: int,
+        order_id: int | None = None,
+        client_order_id: str | None = None,
+    ) -> Order | None:
+        """An order that left the book. As the docs say, CANCELED or EXPIRED orders without
+        any fill are not found once 7 days older than their creation."""
+        where, args = "account_id = ? AND symbol = ?", [account_id, symbol]
+        if order_id is not None:
+            where += " AND order_id = ?"
+            args.append(order_id)
+        if client_order_id is not None:
+            where += " AND client_order_id = ?"
+            args.append(client_order_id)
+        with self._read() as db:
+            row = db.execute(
+                f"SELECT data FROM orders WHERE {where} ORDER BY order_id DESC", tuple(args)
+            ).fetchone()
+        if row is None:
+            return None
+        order = order_from_list(orjson.loads(row[0]))
+        gone = order.status.value in ("CANCELED", "EXPIRED") and order.executed_qty == 0
+        if gone and order.time + ORDER_KEPT_MS < now_ms:
+            return None
+        return order
 
     def ledger_sum(self, account_id: int, asset: str) -> Decimal:
         """Sum of the account's income in `asset`: equals its futures wallet when all is well."""

@@ -15,7 +15,7 @@ from typing import Literal
 
 Dialect = Literal["sqlite", "postgres"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ID_KINDS = ("account", "tran", "trade", "order")
 """What `ids(kind)` hands out; "account" is drawn by `Store.create_account` only."""
@@ -80,6 +80,21 @@ _TABLES = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS transfers_client_idx ON transfers (account_id, client_tran_id)",
+    # Orders that left the book (FILLED / CANCELED / EXPIRED), for GET /fapi/v1/order;
+    # `data` is the engine's canonical order list (state.order_to_list) as JSON.
+    """
+    CREATE TABLE IF NOT EXISTS orders (
+        order_id        BIGINT PRIMARY KEY,
+        account_id      BIGINT NOT NULL REFERENCES accounts (id),
+        symbol          TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        time            BIGINT NOT NULL,
+        update_time     BIGINT NOT NULL,
+        data            TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS orders_client_idx ON orders (account_id, symbol, client_order_id)",
     # A clientTranId is taken for 7 days (docs: "unique within 7 days"): its claim row is the
     # constraint; a claim older than the window is deleted (under the account's lock) before a
     # new one is inserted, so racing processes still cannot both take the same id.

@@ -1156,7 +1156,10 @@ def test_post_only_limit_that_would_cross_expires(venue: Venue) -> None:
 
     assert out.result.status is OrderStatus.EXPIRED
     assert acct.to_dict() == before
-    assert out.records == []
+    # only the order's history row: it can still be queried (GET /fapi/v1/order)
+    assert [(type(r).__name__, r.order.status) for r in out.records] == [
+        ("OrderRecord", OrderStatus.EXPIRED)
+    ]
 
 
 def test_reduce_only_fills_at_most_the_position(venue: Venue) -> None:
@@ -1615,7 +1618,10 @@ def test_cancel_order_releases_its_margin(venue: Venue) -> None:
         OrderStatus.CANCELED,
     )
     assert figures(venue, acct).available_balance == D(1000)
-    assert out.records == []
+    # only the order's history row: it can still be queried (GET /fapi/v1/order)
+    assert [(type(r).__name__, r.order.status) for r in out.records] == [
+        ("OrderRecord", OrderStatus.CANCELED)
+    ]
 
 
 def test_cancel_order_by_client_order_id(venue: Venue) -> None:

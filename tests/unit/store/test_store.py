@@ -17,6 +17,7 @@ from aster_account.engine.ledger import (
     IncomeRecord,
     MarginChangeRecord,
     MemoryLedger,
+    OrderRecord,
     TradeRecord,
     TransferRecord,
 )
@@ -874,3 +875,40 @@ def test_closed_sqlite_store_refuses_work(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(RuntimeError, match="closed"):
         store.account_ids()
+
+
+def _order(order_id: int, status: OrderStatus, executed: str) -> Order:
+    return Order(
+        order_id=order_id,
+        client_order_id=f"c{order_id}",
+        symbol="BTCUSDT",
+        side=OrderSide.BUY,
+        position_side=PositionSide.BOTH,
+        type=OrderType.LIMIT,
+        time_in_force=TimeInForce.GTC,
+        quantity=Decimal("0.1"),
+        price=Decimal(50000),
+        reduce_only=False,
+        time=NOW,
+        update_time=NOW,
+        status=status,
+        executed_qty=Decimal(executed),
+        cum_quote=Decimal(executed) * 50000,
+    )
+
+
+def test_orders_that_left_the_book_stay_queryable(store: Store) -> None:
+    # Arrange: a filled order and an unfilled canceled one, saved as the engine writes them.
+    account_id = store.create_account(plain_account).account_id
+    filled, canceled = _order(7, OrderStatus.FILLED, "0.1"), _order(8, OrderStatus.CANCELED, "0")
+    with store.account(account_id) as tx:
+        tx.save(tx.account, [OrderRecord(account_id, filled), OrderRecord(account_id, canceled)])
+    week = 7 * 24 * 3600 * 1000
+
+    # Act + Assert: by id and by client id, round-tripped exactly
+    assert store.order(account_id, "BTCUSDT", now_ms=NOW, order_id=7) == filled
+    assert store.order(account_id, "BTCUSDT", now_ms=NOW, client_order_id="c8") == canceled
+    assert store.order(account_id, "ETHUSDT", now_ms=NOW, order_id=7) is None
+    # docs (Query Order): unfilled CANCELED orders are not found once 7 days old; fills stay
+    assert store.order(account_id, "BTCUSDT", now_ms=NOW + week + 1, order_id=8) is None
+    assert store.order(account_id, "BTCUSDT", now_ms=NOW + week + 1, order_id=7) == filled
