@@ -570,27 +570,27 @@ def run_openapi(fuzzer: Fuzzer, ops: list[Operation], budget: int, seed: int) ->
     per_op = -(-budget // len(ops))
     for index, op in enumerate(ops):
         started = fuzzer.total
-
-        @settings(
-            max_examples=per_op,
-            phases=[Phase.generate],
-            database=None,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.quiet,
-        )
-        @hypothesis_seed(seed + index)
-        @given(cases(op, fuzzer.target))
-        def one(case: Case) -> None:
-            fuzzer.send_case(case)
-
-        one()
-        # hypothesis may stop early when it believes an operation's space is covered
-        while fuzzer.total - started < per_op // 2:
-            before = fuzzer.total
-            one()
-            if fuzzer.total == before:
+        # hypothesis may stop before max_examples when it believes a space is covered: more
+        # rounds, each with its own seed, until the operation has had its share
+        for round_ in range(5):
+            left = per_op - (fuzzer.total - started)
+            if left <= 0:
                 break
+
+            @settings(
+                max_examples=left,
+                phases=[Phase.generate],
+                database=None,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                verbosity=Verbosity.quiet,
+            )
+            @hypothesis_seed(seed * 1000 + index * 10 + round_)
+            @given(cases(op, fuzzer.target))
+            def one(case: Case) -> None:
+                fuzzer.send_case(case)
+
+            one()
 
 
 # malformed HTTP: the request line, headers, framing
