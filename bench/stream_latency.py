@@ -21,7 +21,8 @@ process of the machine). The driver (this process) measures:
   `--seconds`; `--rounds` times without the streams connected and as many times with them
   (interleaved, so drift on the machine hits both). rest_ratio = median(with) / median(without).
   While the streams are connected every change is one event on one of them; the consumer counts
-  them, and `targets_met` also requires that none was missed.
+  them, and `targets_met` also requires that none was missed. The server's CPU time per request
+  (from /proc) is reported for both, a figure that other load on the machine disturbs less.
 
 Targets: p99 <= 20 ms, rest_ratio >= 0.8. The last line is one JSON object.
 """
@@ -32,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import signal
 import socket
@@ -64,6 +66,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -340,15 +351,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         without: list[float] = []
         with_streams: list[float] = []
+        cpu_without: list[float] = []
+        cpu_with: list[float] = []
         samples: list[dict[str, Any]] = []
         arrivals: dict[tuple[int, int], int] = {}
         expected_events = 0
         got_events = 0
         closed = 0
         for round_no in range(args.rounds):
+            cpu = cpu_seconds(server.pid)
             n = await throughput(port, accounts, args.seconds, args.clients)
+            cpu_without.append((cpu_seconds(server.pid) - cpu) / max(1, n) * 1e6)
             without.append(n / args.seconds)
-            print(f"round {round_no + 1}: without streams {n / args.seconds:8.0f} req/s")
+            print(
+                f"round {round_no + 1}: without streams {n / args.seconds:8.0f} req/s,"
+                f" server CPU {cpu_without[-1]:5.0f} us/req"
+            )
 
             consumer = Consumer(port, keys_file)
             if consumer.connected != len(accounts):
@@ -356,12 +374,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if round_no == 0:
                 samples = await latency(port, accounts, args.samples)
                 expected_events += len(samples)
+            cpu = cpu_seconds(server.pid)
             n = await throughput(port, accounts, args.seconds, args.clients)
+            cpu_with.append((cpu_seconds(server.pid) - cpu) / max(1, n) * 1e6)
             expected_events += n
             with_streams.append(n / args.seconds)
             print(
                 f"round {round_no + 1}: with {consumer.connected} streams"
-                f" {n / args.seconds:5.0f} req/s"
+                f" {n / args.seconds:5.0f} req/s, server CPU {cpu_with[-1]:5.0f} us/req"
             )
             result = consumer.stop()
             got_events += result["events"]
@@ -407,6 +427,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rest_without_streams_rps": round(statistics.median(without)),
         "rest_with_streams_rps": round(statistics.median(with_streams)),
         "rest_ratio": round(ratio, 3),
+        "server_cpu_us_per_req_without": round(statistics.median(cpu_without)),
+        "server_cpu_us_per_req_with": round(statistics.median(cpu_with)),
         "events_expected": expected_events,
         "events_received": got_events,
         "closed_by_server": closed,

@@ -67,6 +67,9 @@ class ServerConfig:
     # websocket ping frames from the server, and how long a pong may take (docs: 15 minutes)
     ws_ping_interval: float = 30.0
     ws_ping_timeout: float = 900.0
+    # permessage-deflate: off, since zlib on every small event frame cost more server CPU than
+    # the event itself (bench/stream_latency.py); a client that asks for it gets plain frames
+    ws_per_message_deflate: bool = False
 
 
 def write_private(path: Path, text: str) -> None:
@@ -217,4 +220,5 @@ def serve(config: ServerConfig) -> None:
         ws="websockets-sansio",
         ws_ping_interval=config.ws_ping_interval,
         ws_ping_timeout=config.ws_ping_timeout,
+        ws_per_message_deflate=config.ws_per_message_deflate,
     )
