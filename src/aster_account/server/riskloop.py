@@ -238,9 +238,14 @@ class RiskLoop:
         marks = await asyncio.to_thread(self.service.store.load_marks)
         now = self.service.clock()
         for symbol, mp in sorted(marks.items()):
-            if mp.next_funding_time <= now and symbol in self.service.market.symbols:
+            if mp.next_funding_time > now or symbol not in self.service.market.symbols:
+                continue
+            try:
                 results = await asyncio.to_thread(self.service.settle_funding, symbol)
-                log.info("funding settled for %s: %d accounts", symbol, len(results))
+            except Exception:  # the other symbols still settle; this one is tried again
+                log.exception("funding for %s failed", symbol)
+                continue
+            log.info("funding settled for %s: %d accounts", symbol, len(results))
 
     async def _replay(self) -> None:
         loop = asyncio.get_running_loop()

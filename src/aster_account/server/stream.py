@@ -271,7 +271,10 @@ class StreamHub:
             conn = sub.conn
             for text in frames:
                 if not conn.offer(sub.frame(text)):
-                    log.warning("user data stream: a connection fell behind and was closed")
+                    log.warning(
+                        "user data stream: a connection of account %s fell behind; closed",
+                        account_id,
+                    )
                     conn.abort(CLOSE_POLICY, "queue overflow: events were not read in time")
                     break
 
