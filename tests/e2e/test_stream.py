@@ -272,6 +272,40 @@ async def test_limit_order_fills_when_the_mark_crosses_it(op: Operator) -> None:
     assert dec(check_account_update(account, "ORDER")["P"][0]["pa"]) == 10
 
 
+async def test_cancel_order_and_cancel_all(op: Operator) -> None:
+    trader = await op.create_account("1000")
+    stream = await trader.stream()
+    placed = []
+    for price in ("99000", "99100", "99200"):  # below the mark: they rest
+        placed.append(
+            await trader.signed(
+                "POST",
+                "/fapi/v1/order",
+                symbol="BTCUSDT",
+                side="BUY",
+                type="LIMIT",
+                timeInForce="GTC",
+                quantity="0.001",
+                price=price,
+            )
+        )
+    await drain(stream, 3)
+
+    await trader.signed("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=placed[0]["orderId"])
+    one = await stream.next()
+    await trader.signed("DELETE", "/fapi/v1/allOpenOrders", symbol="BTCUSDT")
+    rest = await drain(stream, 2)
+
+    for ev, order in zip([one, *rest], placed, strict=True):
+        assert ev["e"] == "ORDER_TRADE_UPDATE" and {"E", "T"} <= set(ev)
+        assert (ev["o"]["i"], ev["o"]["x"], ev["o"]["X"]) == (
+            order["orderId"],
+            "CANCELED",
+            "CANCELED",
+        )
+    await stream.nothing(0.3)  # a cancel moves no balance: no ACCOUNT_UPDATE (docs)
+
+
 # -- the stream itself -----------------------------------------------------------------------------
 
 
