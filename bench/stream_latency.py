@@ -1,7 +1,7 @@
 """User data stream: event latency with 1,000 connected streams, and what the streams cost REST.
 
     python bench/stream_latency.py [--streams 1000] [--seconds 5] [--clients 4] [--samples 1000]
-                                   [--rounds 2]
+                                   [--rounds 3]
 
 One server process (`aster-account serve`, uvicorn + uvloop, SQLite on a fresh file, logging at
 warning) on loopback. `--streams` accounts are made through the operator API, each with its own
@@ -449,7 +449,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--samples", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--consumer", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--keys", help=argparse.SUPPRESS)
