@@ -193,9 +193,11 @@ def test_errors_print_the_code_and_a_hint(cli: Any, aster: AsterProcess) -> None
     as_json = cli("commission", "NOPEUSDT", "--json")
     assert as_json.exit_code == 1
     assert json.loads(as_json.stderr)["code"] == -1121
-    stranger = cli("balance", env={"ASTER_API_KEY": "unknown-key"})
+    stranger = cli("balance", env={"ASTER_API_KEY": "b" * 64})
     assert stranger.exit_code == 1 and "-2015" in stranger.stderr
     assert "permission" in stranger.stderr
+    malformed = cli("balance", env={"ASTER_API_KEY": "not-a-key"})
+    assert malformed.exit_code == 1 and "-2014" in malformed.stderr
     keyless = cli("balance", env={"ASTER_API_KEY": "", "ASTER_API_SECRET": ""})
     assert keyless.exit_code == 1 and "MISSING_CREDENTIALS" in keyless.stderr
     assert "ASTER_API_KEY" in keyless.stderr

@@ -149,7 +149,7 @@ def test_money_moves_as_the_server_says(aster: AsterProcess, keys: Keys) -> None
 
 
 def test_errors_are_typed_with_code_status_and_headers(aster: AsterProcess, keys: Keys) -> None:
-    from aster_account import RejectedMbxKey
+    from aster_account import BadApiKeyFmt, RejectedMbxKey
     from aster_account.protocol.errors import BadSymbol, BalanceNotSufficient
 
     with client_for(aster, keys) as c:
@@ -159,8 +159,10 @@ def test_errors_are_typed_with_code_status_and_headers(aster: AsterProcess, keys
         assert int(caught.value.headers["x-mbx-used-weight-1m"]) > 0
         with pytest.raises(BalanceNotSufficient):
             c.transfer(asset="USDT", amount="1000000", kind_type="FUTURE_SPOT")
-    with Client("not-a-key", "x", aster.base_url) as stranger, pytest.raises(RejectedMbxKey):
-        stranger.get_balance()
+    with Client("a" * 64, "x", aster.base_url) as stranger, pytest.raises(RejectedMbxKey):
+        stranger.get_balance()  # well formed, unknown
+    with Client("not-a-key", "x", aster.base_url) as odd, pytest.raises(BadApiKeyFmt):
+        odd.get_balance()
 
 
 # -- the clock ---------------------------------------------------------------------------------

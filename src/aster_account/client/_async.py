@@ -17,8 +17,10 @@ from aster_account.client._base import (
     POOL_LIMITS,
     BaseClient,
     method_signature,
+    proxy_for,
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
+from aster_account.client._transport import AsyncHttp11Transport, Reply
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
 from aster_account.protocol.models import ForceOrder, Income, MarginHistoryEntry
 
@@ -126,11 +128,15 @@ class AsyncClient(BaseClient):
             now=now,
         )
         self._sleep = sleep
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=timeout,
-            limits=POOL_LIMITS,
+        # The transport is driven directly: the core builds complete requests, and an httpx
+        # client's cookies, redirects and auth hooks are nothing Aster needs (see _transport).
+        proxy = proxy_for(self.base_url)
+        self._transport: httpx.AsyncBaseTransport = transport or (
+            httpx.AsyncHTTPTransport(limits=POOL_LIMITS, proxy=proxy)
+            if proxy
+            else AsyncHttp11Transport()
         )
+        self._fast = self._transport if isinstance(self._transport, AsyncHttp11Transport) else None
         self.raw = _Raw(self)
 
     # -- the I/O: the only lines Client writes differently --------------------------------
@@ -141,11 +147,11 @@ class AsyncClient(BaseClient):
             while True:
                 if isinstance(action, Send):
                     try:
-                        response = await self._http.send(action.request)
+                        reply = await self._exchange(action)
                     except httpx.RequestError as exc:
                         action = flow.throw(exc)
                     else:
-                        action = flow.send(response)
+                        action = flow.send(reply)
                 else:
                     await self._sleep(action.seconds)
                     action = flow.send(None)
@@ -155,6 +161,16 @@ class AsyncClient(BaseClient):
         finally:
             flow.close()
 
+    async def _exchange(self, send: Send) -> Reply:
+        if self._fast is not None:
+            return await self._fast.exchange(send)
+        response = await self._transport.handle_async_request(send.to_httpx())
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
     async def _walk(self, walk: Walk[R]) -> AsyncIterator[R]:
         while (call := walk.next_call()) is not None:
             for row in walk.feed(await self._drive(self._core.flow(call))):
@@ -163,7 +179,7 @@ class AsyncClient(BaseClient):
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> Self:
         return self

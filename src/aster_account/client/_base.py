@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import urllib.request
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -16,6 +17,16 @@ POOL_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections
 # What a method takes from its builder: not __wrapped__, so that help() shows the method's own
 # signature (the result, not the Call).
 WRAPPER_ASSIGNMENTS: Final = ("__name__", "__doc__")
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (HTTPS_PROXY, ALL_PROXY, NO_PROXY...)."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0]
+    if urllib.request.proxy_bypass(host):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(scheme) or proxies.get("all")
 
 
 def method_signature(build: Callable[..., Any]) -> inspect.Signature:

@@ -59,6 +59,7 @@ from aster_account.client._clock import ServerClock
 from aster_account.client._errors import AlreadyApplied, MissingCredentials
 from aster_account.client._limits import MINUTE_MS, WeightGate, weight_limit_from
 from aster_account.client._paginate import Pager, PageRequest
+from aster_account.client._transport import Reply, origin_of
 from aster_account.protocol import models
 from aster_account.protocol.catalog import AUTH_PARAMS, BY_NAME, Endpoint, ParamKind
 from aster_account.protocol.enums import MarginType, TransferKind
@@ -291,7 +292,21 @@ def _synthetic(endpoint: Endpoint, data: Any, status: int = 200) -> RawResponse:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    request: httpx.Request
+    """One HTTP request to send: everything is in the URL and the headers (no body)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    timeout: float
+    origin: tuple[str, str, int]  # scheme, host, port: what a connection pool is keyed by
+    target: str  # path and query, as on the request line
+
+    def to_httpx(self) -> httpx.Request:
+        """The request as httpx transports take it."""
+        timeout = httpx.Timeout(self.timeout).as_dict()
+        return httpx.Request(
+            self.method, self.url, headers=self.headers, extensions={"timeout": timeout}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,8 +316,8 @@ class Sleep:
 
 Action: TypeAlias = Send | Sleep
 Flow: TypeAlias = Generator[Action, Any, T]
-"""Yields actions; is sent an ``httpx.Response`` after a Send and None after a Sleep; is
-thrown the ``httpx.RequestError`` of a Send that failed."""
+"""Yields actions; is sent the answer (a ``Reply``: ``httpx.Response`` or ``Answer``) after a
+Send and None after a Sleep; is thrown the ``httpx.RequestError`` of a Send that failed."""
 
 
 class _Secret:
@@ -399,13 +414,13 @@ class ClientCore:
         self.api_key = self.api_secret = None
         url = self.base_url or os.environ.get("ASTER_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = url.rstrip("/")
+        self._origin = origin_of(self.base_url)
         self.clock = ServerClock(refresh_s=self.clock_refresh)
         self._fixed_limit = self.weight_limit is not None
         self.gate = WeightGate(self.weight_limit or 2400)
         agent = {"User-Agent": f"aster-account/{__version__}"}
         self._public_headers = agent
         self._key_headers = _KeyHeaders({**agent, "X-MBX-APIKEY": key}) if key else None
-        self._extensions = {"timeout": httpx.Timeout(self.timeout).as_dict()}
         self._time_call: Call[models.ServerTime] = make_call("get_server_time")
 
     def __repr__(self) -> str:
@@ -426,7 +441,7 @@ class ClientCore:
 
     # -- building ------------------------------------------------------------------------------
 
-    def build(self, call: Call[Any], timestamp_ms: int) -> httpx.Request:
+    def build(self, call: Call[Any], timestamp_ms: int) -> Send:
         """The HTTP request of one attempt; signed endpoints are signed with ``timestamp_ms``."""
         ep = call.endpoint
         headers: dict[str, str]
@@ -449,8 +464,10 @@ class ClientCore:
             )
         else:
             query = encode_params(call.params)
-        url = f"{self.base_url}{ep.path}?{query}" if query else f"{self.base_url}{ep.path}"
-        return httpx.Request(ep.method, url, headers=headers, extensions=self._extensions)
+        target = f"{ep.path}?{query}" if query else ep.path
+        return Send(
+            ep.method, f"{self.base_url}{target}", headers, self.timeout, self._origin, target
+        )
 
     @staticmethod
     def weight(call: Call[Any]) -> int:
@@ -510,10 +527,10 @@ class ClientCore:
             timestamp = self.clock.server_ms(sent)
             if first_timestamp is None:
                 first_timestamp = timestamp
-            request = self.build(call, timestamp)
+            send = self.build(call, timestamp)
             err: AsterError
             try:
-                response: httpx.Response = yield Send(request)
+                response: Reply = yield send
             except httpx.RequestError as exc:
                 err = _transport_error(ep, exc)
                 err.__cause__ = exc

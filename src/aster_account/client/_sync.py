@@ -17,8 +17,10 @@ from aster_account.client._base import (
     WRAPPER_ASSIGNMENTS,
     BaseClient,
     method_signature,
+    proxy_for,
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
+from aster_account.client._transport import Http11Transport, Reply
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
 from aster_account.protocol.models import ForceOrder, Income, MarginHistoryEntry
 
@@ -122,11 +124,13 @@ class Client(BaseClient):
             now=now,
         )
         self._sleep = sleep
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=timeout,
-            limits=POOL_LIMITS,
+        # The transport is driven directly: the core builds complete requests, and an httpx
+        # client's cookies, redirects and auth hooks are nothing Aster needs (see _transport).
+        proxy = proxy_for(self.base_url)
+        self._transport: httpx.BaseTransport = transport or (
+            httpx.HTTPTransport(limits=POOL_LIMITS, proxy=proxy) if proxy else Http11Transport()
         )
+        self._fast = self._transport if isinstance(self._transport, Http11Transport) else None
         self.raw = _Raw(self)
 
     # -- the I/O: the only lines AsyncClient writes differently --------------------------------
@@ -137,11 +141,11 @@ class Client(BaseClient):
             while True:
                 if isinstance(action, Send):
                     try:
-                        response = self._http.send(action.request)
+                        reply = self._exchange(action)
                     except httpx.RequestError as exc:
                         action = flow.throw(exc)
                     else:
-                        action = flow.send(response)
+                        action = flow.send(reply)
                 else:
                     self._sleep(action.seconds)
                     action = flow.send(None)
@@ -151,6 +155,16 @@ class Client(BaseClient):
         finally:
             flow.close()
 
+    def _exchange(self, send: Send) -> Reply:
+        if self._fast is not None:
+            return self._fast.exchange(send)
+        response = self._transport.handle_request(send.to_httpx())
+        try:
+            response.read()
+        finally:
+            response.close()
+        return response
+
     def _walk(self, walk: Walk[R]) -> Iterator[R]:
         while (call := walk.next_call()) is not None:
             yield from walk.feed(self._drive(self._core.flow(call)))
@@ -158,7 +172,7 @@ class Client(BaseClient):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
     def __enter__(self) -> Self:
         return self

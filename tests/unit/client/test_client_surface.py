@@ -155,11 +155,23 @@ def test_a_reply_of_the_wrong_shape_is_an_error_not_a_crash() -> None:
         make_client(fake).get_balance()
 
 
-def test_context_managers_close_the_connection_pool() -> None:
-    fake = FakeAster(FakeTime())
-    with make_client(fake) as client:
+class ClosingTransport(httpx.MockTransport):
+    closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+async def test_context_managers_close_the_transport() -> None:
+    transport = ClosingTransport(FakeAster(FakeTime()))
+    with Client(transport=transport):
         pass
-    assert client._http.is_closed
+    async with AsyncClient(transport=transport):
+        pass
+    assert transport.closed == 2
 
 
 def test_default_base_url_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
