@@ -254,7 +254,7 @@ def main() -> None:
         rows = signed(
             base, "GET", "/fapi/v2/positionRisk", str(trader["apiKey"]), str(trader["apiSecret"])
         )
-        open_positions = sum(1 for r in rows if r["positionAmt"] != "0.000")  # type: ignore[union-attr,index]
+        open_positions = sum(1 for r in rows if float(r["positionAmt"]) != 0)  # type: ignore[union-attr,index]
         print(f"positionRisk account holds {open_positions} open positions")
 
         def fixed(request: bytes) -> Callable[[], Callable[[], bytes]]:
@@ -292,13 +292,13 @@ def main() -> None:
         balance = measure(
             "GET /fapi/v2/balance",
             port,
-            lambda: fixed(signed_get("/fapi/v2/balance", reader))(),
+            fixed(signed_get("/fapi/v2/balance", reader)),
             *m,
         )
         risk = measure(
             "GET /fapi/v2/positionRisk (50)",
             port,
-            lambda: fixed(signed_get("/fapi/v2/positionRisk", trader))(),
+            fixed(signed_get("/fapi/v2/positionRisk", trader)),
             *m,
         )
         transfer = measure("POST transfer (durable)", port, transfers, *m)
