@@ -183,3 +183,38 @@ async def test_a_transfer_moves_money_once_across_a_server_kill(tmp_path: Path) 
             assert isinstance(result, TransferResult)
         assert len(transport.transfers) == 2 and len(set(transport.transfers)) == 1
         assert server.wallets(keys.account_id) == (Decimal("300"), Decimal("200"))
+
+
+async def test_user_stream_delivers_typed_events(aster: AsterProcess, keys: Keys) -> None:
+    from aster_account.protocol.models import AccountConfigUpdate, AccountUpdate
+
+    async with client_for(aster, keys) as c:
+        events: asyncio.Queue[Any] = asyncio.Queue()
+        stream = c.user_stream()
+
+        async def listen() -> None:
+            async for event in stream:
+                await events.put(event)
+
+        task = asyncio.create_task(listen())
+        try:
+            async with asyncio.timeout(10):
+                while stream.policy._connected_at is None:
+                    await asyncio.sleep(0.02)
+            await c.set_leverage("ETHUSDT", 6)
+            await c.transfer(asset="USDT", amount="2", kind_type="FUTURE_SPOT")
+            seen: list[Any] = []
+            async with asyncio.timeout(10):
+                while not (
+                    any(isinstance(e, AccountConfigUpdate) for e in seen)
+                    and any(isinstance(e, AccountUpdate) for e in seen)
+                ):
+                    seen.append(await events.get())
+            (config,) = [e for e in seen if isinstance(e, AccountConfigUpdate)]
+            assert config.leverage is not None and config.leverage.leverage == 6
+            (update,) = [e for e in seen if isinstance(e, AccountUpdate)]
+            assert update.update.balances[0].balance_change == Decimal("-2")
+        finally:
+            await stream.close()
+            async with asyncio.timeout(10):
+                await task

@@ -4,6 +4,7 @@ weight throttling without a 429, and a transfer that survives the server being k
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from clientfixtures import AsterProcess, Keys, Recorder, running
 
 from aster_account import Client, DuplicatedClientTranId, NoNeedToChangeMarginType
+from aster_account.client import UserStream
 from aster_account.protocol.catalog import ENDPOINTS
 from aster_account.protocol.enums import (
     IncomeType,
@@ -302,3 +304,103 @@ def test_a_transfer_killed_at_a_random_moment_moves_money_once(tmp_path: Path) -
                         )
             futures, spot = server.wallets(keys.account_id)
             assert (futures, spot) == (before[0] - 1, before[1] + 1), (delay, first)
+
+
+# -- the user data stream ------------------------------------------------------------------------
+
+
+class Listener:
+    """Iterates a user stream in a thread, collecting events."""
+
+    def __init__(self, stream: UserStream) -> None:
+        self.stream = stream
+        self.events: queue.Queue[Any] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while stream.policy._connected_at is None:
+            assert time.monotonic() < deadline, "the stream did not connect"
+            time.sleep(0.02)
+
+    def _run(self) -> None:
+        for event in self.stream:
+            self.events.put(event)
+
+    def next(self, kind: type, timeout: float = 10) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            if isinstance(event, kind):
+                return event
+
+    def stop(self) -> None:
+        self.stream.close()
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive()
+
+
+def test_user_stream_delivers_typed_events(aster: AsterProcess, keys: Keys) -> None:
+    from aster_account.protocol.models import AccountConfigUpdate, AccountUpdate
+
+    with client_for(aster, keys) as c:
+        listener = Listener(c.user_stream())
+        try:
+            c.set_leverage("ETHUSDT", 7)
+            config = listener.next(AccountConfigUpdate)
+            assert config.leverage is not None
+            assert (config.leverage.symbol, config.leverage.leverage) == ("ETHUSDT", 7)
+            c.transfer(asset="USDT", amount="3", kind_type="FUTURE_SPOT")
+            update = listener.next(AccountUpdate)
+            assert update.update.balances[0].balance_change == Decimal("-3")
+        finally:
+            key = listener.stream.policy.key
+            listener.stop()
+        # closing the stream closed its key
+        assert key is not None
+        assert c.new_listen_key().listen_key != key
+
+
+def test_user_stream_reconnects_after_the_server_restarts(tmp_path: Path) -> None:
+    from aster_account.protocol.models import AccountConfigUpdate
+
+    with running(tmp_path) as server:
+        keys = server.create_account()
+        with client_for(server, keys) as c:
+            listener = Listener(c.user_stream())
+            try:
+                server.restart()
+                deadline = time.monotonic() + 15
+                while listener.stream.policy.reconnects == 0 or (
+                    listener.stream.policy._connected_at is None
+                ):
+                    assert time.monotonic() < deadline, "no reconnect"
+                    time.sleep(0.05)
+                c.set_leverage("BTCUSDT", 9)
+                event = listener.next(AccountConfigUpdate)
+                assert event.leverage is not None and event.leverage.leverage == 9
+            finally:
+                listener.stop()
+
+
+def test_user_stream_makes_a_new_key_after_listen_key_expired(tmp_path: Path) -> None:
+    from aster_account.protocol.models import AccountConfigUpdate, ListenKeyExpired
+
+    with running(tmp_path) as server:
+        keys = server.create_account()
+        with client_for(server, keys) as c:
+            listener = Listener(c.user_stream())
+            try:
+                first_key = listener.stream.policy.key
+                server.set_clock_offset(61 * 60 * 1000)  # past the key's 60 minutes
+                listener.next(ListenKeyExpired, timeout=15)
+                deadline = time.monotonic() + 15
+                while listener.stream.policy.key in (None, first_key) or (
+                    listener.stream.policy._connected_at is None
+                ):
+                    assert time.monotonic() < deadline, "no new key"
+                    time.sleep(0.05)
+                c.set_leverage("BTCUSDT", 11)  # signed: the client resyncs its clock first
+                event = listener.next(AccountConfigUpdate)
+                assert event.leverage is not None and event.leverage.leverage == 11
+            finally:
+                listener.stop()

@@ -18,34 +18,37 @@ Layout (one concept per module, as httpx's):
     _clock      the server clock offset (midpoint of a /fapi/v1/time round trip)
     _limits     the request-weight gate (X-MBX-USED-WEIGHT-1M, Retry-After)
     _paginate   the history pager (7-day windows, pages, no gaps or repeats)
+    _stream     the user data stream policy (keepalive, reconnect, new keys)
+    _transport  the default HTTP/1.1 keep-alive transports (sockets, asyncio streams)
     _base       what the two faces share besides the core
-    _sync       Client: drives the flow with blocking httpx and time.sleep
-    _async      AsyncClient: drives the same flow with await
+    _sync       Client (and UserStream): drives the flow with blocking I/O and time.sleep
+    _async      AsyncClient (and AsyncUserStream): drives the same flow with await
 
 Retry rules, in short: reads are retried after transport errors and 5xx; transfers are retried
 with the same clientTranId (so money moves once); every other write whose response is lost
 raises ``UnknownOutcome``; -1021 resyncs the clock and re-signs once; 429 / 418 wait for
 ``Retry-After`` up to ``max_wait``. The table is in ``_core``.
 
-What comes next: the user data stream. The server does not serve ``/ws/<listenKey>`` yet; when
-it does, a ``UserStream`` here will own one listenKey (``new_listen_key``, a keepalive every 30
-minutes with ``keepalive_listen_key``, ``close_listen_key`` on exit), read the websocket with
-the ``websockets`` library, turn each message into its model with ``protocol.models.parse_event``,
-reconnect with backoff (and a new key after ``listenKeyExpired`` or the 24 h limit), and be
-driven, like the REST calls, by one pure state machine with a blocking and an asyncio face.
+The user data stream: ``client.user_stream()`` (``for event in ...`` / ``async for event in
+...``) owns one listenKey (made, kept alive every 30 minutes, closed on exit), reads
+``/ws/<listenKey>`` with the ``websockets`` library, hands out ``protocol.models`` events, and
+reconnects with backoff, with a new key after ``listenKeyExpired`` and a new connection before
+the 24-hour limit. ``_stream.StreamPolicy`` decides; the faces do the I/O.
 """
 
-from aster_account.client._async import AsyncClient
+from aster_account.client._async import AsyncClient, AsyncUserStream
 from aster_account.client._core import DEFAULT_BASE_URL, RawResponse, new_client_tran_id
 from aster_account.client._errors import AlreadyApplied, MissingCredentials
-from aster_account.client._sync import Client
+from aster_account.client._sync import Client, UserStream
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "AlreadyApplied",
     "AsyncClient",
+    "AsyncUserStream",
     "Client",
     "MissingCredentials",
     "RawResponse",
+    "UserStream",
     "new_client_tran_id",
 ]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, Self, TypeVar, overload
 
 import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from aster_account.client import _endpoints as api
 from aster_account.client._base import (
@@ -20,11 +23,13 @@ from aster_account.client._base import (
     proxy_for,
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
+from aster_account.client._stream import StreamPolicy, stream_base
 from aster_account.client._transport import AsyncHttp11Transport, Reply
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
-from aster_account.protocol.models import ForceOrder, Income, MarginHistoryEntry
+from aster_account.protocol.errors import AsterError, InvalidListenKey
+from aster_account.protocol.models import Event, ForceOrder, Income, MarginHistoryEntry
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncClient", "AsyncUserStream"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -81,6 +86,87 @@ class _Raw:
 
         setattr(self, name, method)
         return method
+
+
+class AsyncUserStream:
+    """The account's events as they happen: ``async for event in client.user_stream(): ...``.
+
+    Keeps the listenKey alive, reconnects, renews the key (see ``_stream``). ``await close()``
+    (or leaving an ``async with`` block) ends the iteration and closes the key.
+    """
+
+    def __init__(self, client: AsyncClient, policy: StreamPolicy, base: str) -> None:
+        self._client = client
+        self.policy = policy
+        self._base = base
+        self._ws: ClientConnection | None = None
+        self._closed = False
+        self._events = self._run()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await anext(self._events)
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        client, policy, now = self._client, self.policy, self._client._core.now
+        while not self._closed:
+            if policy.key is None:
+                policy.key_made((await client.new_listen_key()).listen_key, now())
+            try:
+                ws = await connect(policy.url(self._base), open_timeout=10, close_timeout=2)
+            except (OSError, InvalidHandshake, TimeoutError) as exc:
+                await client._sleep(policy.ended(None, str(exc)))
+                continue
+            self._ws = ws
+            policy.opened(now())
+            async with ws:
+                while not self._closed:
+                    try:
+                        async with asyncio.timeout(policy.wait(now())):
+                            frame = await ws.recv()
+                    except TimeoutError:
+                        due = policy.due(now())
+                        if due == "renew":
+                            policy.renewing()
+                            break
+                        if due == "keepalive":
+                            try:
+                                await client.keepalive_listen_key()
+                            except InvalidListenKey:
+                                policy.key = None
+                                policy.renewing()
+                                break
+                            policy.kept_alive(now())
+                        continue
+                    except ConnectionClosed as exc:
+                        if self._closed:
+                            return
+                        code, reason = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (None, "")
+                        await client._sleep(policy.ended(code, reason))
+                        break
+                    event = policy.read(frame)
+                    if event is not None:
+                        yield event
+                    if policy.key is None:  # listenKeyExpired: a new key, a new connection
+                        policy.renewing()
+                        break
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self.policy.key is not None:
+            with contextlib.suppress(AsterError):
+                await self._client.close_listen_key()
+            self.policy.key = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 class AsyncClient(BaseClient):
@@ -191,6 +277,16 @@ class AsyncClient(BaseClient):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    def user_stream(
+        self, *, keepalive: float = 30 * 60, stream_url: str | None = None
+    ) -> AsyncUserStream:
+        """The account's user data stream as an async iterator of ``protocol.models`` events.
+
+        ``stream_url`` defaults to Aster's stream host for Aster, else this server (ws://).
+        """
+        policy = StreamPolicy(keepalive_s=keepalive)
+        return AsyncUserStream(self, policy, stream_url or stream_base(self.base_url))
 
     async def sync_clock(self) -> int:
         """Measure the server clock offset now; returns it (ms)."""

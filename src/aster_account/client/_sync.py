@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable, Iterator
@@ -10,6 +11,8 @@ from types import TracebackType
 from typing import Any, Generic, ParamSpec, Self, TypeVar, overload
 
 import httpx
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.sync.client import ClientConnection, connect
 
 from aster_account.client import _endpoints as api
 from aster_account.client._base import (
@@ -20,11 +23,13 @@ from aster_account.client._base import (
     proxy_for,
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
+from aster_account.client._stream import StreamPolicy, stream_base
 from aster_account.client._transport import Http11Transport, Reply
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
-from aster_account.protocol.models import ForceOrder, Income, MarginHistoryEntry
+from aster_account.protocol.errors import AsterError, InvalidListenKey
+from aster_account.protocol.models import Event, ForceOrder, Income, MarginHistoryEntry
 
-__all__ = ["Client"]
+__all__ = ["Client", "UserStream"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -77,6 +82,87 @@ class _Raw:
 
         setattr(self, name, method)
         return method
+
+
+class UserStream:
+    """The account's events as they happen: ``for event in client.user_stream(): ...``.
+
+    Keeps the listenKey alive, reconnects, renews the key (see ``_stream``). ``close()`` (or
+    leaving a ``with`` block) ends the iteration and closes the key; it may be called from
+    another thread.
+    """
+
+    def __init__(self, client: Client, policy: StreamPolicy, base: str) -> None:
+        self._client = client
+        self.policy = policy
+        self._base = base
+        self._ws: ClientConnection | None = None
+        self._closed = False
+        self._events = self._run()
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        return next(self._events)
+
+    def _run(self) -> Iterator[Event]:
+        client, policy, now = self._client, self.policy, self._client._core.now
+        while not self._closed:
+            if policy.key is None:
+                policy.key_made(client.new_listen_key().listen_key, now())
+            try:
+                ws = connect(policy.url(self._base), open_timeout=10, close_timeout=2)
+            except (OSError, InvalidHandshake, TimeoutError) as exc:
+                client._sleep(policy.ended(None, str(exc)))
+                continue
+            self._ws = ws
+            policy.opened(now())
+            with ws:
+                while not self._closed:
+                    try:
+                        frame = ws.recv(timeout=policy.wait(now()))
+                    except TimeoutError:
+                        due = policy.due(now())
+                        if due == "renew":
+                            policy.renewing()
+                            break
+                        if due == "keepalive":
+                            try:
+                                client.keepalive_listen_key()
+                            except InvalidListenKey:
+                                policy.key = None
+                                policy.renewing()
+                                break
+                            policy.kept_alive(now())
+                        continue
+                    except ConnectionClosed as exc:
+                        if self._closed:
+                            return
+                        code, reason = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (None, "")
+                        client._sleep(policy.ended(code, reason))
+                        break
+                    event = policy.read(frame)
+                    if event is not None:
+                        yield event
+                    if policy.key is None:  # listenKeyExpired: a new key, a new connection
+                        policy.renewing()
+                        break
+
+    def close(self) -> None:
+        self._closed = True
+        if self._ws is not None:
+            self._ws.close()
+        if self.policy.key is not None:
+            with contextlib.suppress(AsterError):
+                self._client.close_listen_key()
+            self.policy.key = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Client(BaseClient):
@@ -184,6 +270,16 @@ class Client(BaseClient):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def user_stream(
+        self, *, keepalive: float = 30 * 60, stream_url: str | None = None
+    ) -> UserStream:
+        """The account's user data stream as an iterator of ``protocol.models`` events.
+
+        ``stream_url`` defaults to Aster's stream host for Aster, else this server (ws://).
+        """
+        policy = StreamPolicy(keepalive_s=keepalive)
+        return UserStream(self, policy, stream_url or stream_base(self.base_url))
 
     def sync_clock(self) -> int:
         """Measure the server clock offset now; returns it (ms)."""

@@ -1,0 +1,424 @@
+"""What our SDK costs per call, against other clients and against the floor, on one local server.
+
+    python bench/client_overhead.py [--rounds 5] [--calls 400] [--async-calls 2000]
+
+Starts ``aster-account serve`` on a free loopback port (SQLite in a temp dir, a weight limit no
+client reaches) and one funded account, then times sequential signed ``GET /fapi/v2/balance``:
+
+    ours                   aster_account.Client, typed result (list[BalanceRow])
+    ccxt 4.5.51            binanceusdm pointed at the server, enableRateLimit off,
+                           implicit method fapiPrivateV2GetBalance
+    python-binance         futures endpoint v2 "balance", signed
+    binance-futures-conn.  UMFutures.sign_request("GET", "/fapi/v2/balance")
+    floor                  http.client keep-alive loop, HMAC signed by hand, body not parsed
+
+and then 32 calls in flight: ``AsyncClient`` against raw aiohttp (signed by hand, body read).
+
+Peers are installed into throwaway venvs under the temp dir (``python -m venv`` + pip); a peer
+whose install fails is skipped with the reason printed. Every contender runs in its own process,
+in passes that alternate between contenders (so load from elsewhere on the machine spreads over
+all of them); each pass runs ``--rounds`` rounds after a warm-up, and the report gives medians
+over all rounds. The last line is one JSON object:
+
+    sync_vs_ccxt       our calls/s over ccxt's                  (target >= 2.5)
+    sync_vs_floor      our time per call over the floor's       (target <= 1.3)
+    async_vs_aiohttp   our calls/s over aiohttp's, 32 in flight (target >= 0.8)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TOKEN = "bench-operator-token"
+PEERS = {
+    "ccxt": "ccxt==4.5.51",
+    "python-binance": "python-binance",
+    "binance-futures-connector": "binance-futures-connector",
+    "aiohttp": "aiohttp",
+}
+
+# -- the contenders: each a script run as `python script.py BASE KEY SECRET CALLS ROUNDS` ------
+# Each prints one JSON line {"rates": [calls per second, one per round], "version": ...}.
+
+COMMON = """
+import json, sys, time
+BASE, KEY, SECRET = sys.argv[1:4]
+CALLS, ROUNDS = int(sys.argv[4]), int(sys.argv[5])
+WARMUP = 100
+
+def run(call, version):
+    for _ in range(WARMUP):
+        call()
+    rates = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        for _ in range(CALLS):
+            call()
+        rates.append(CALLS / (time.perf_counter() - started))
+    print(json.dumps({"rates": rates, "version": version}))
+"""
+
+OURS = """
+import aster_account
+from aster_account import Client
+client = Client(KEY, SECRET, BASE)
+client.get_exchange_info()  # learns the server's weight limit, as a real program would
+assert client.get_balance()[0].asset == "USDT"
+run(client.get_balance, aster_account.__version__)
+"""
+
+FLOOR = """
+import hashlib, hmac, http.client, platform
+from urllib.parse import urlsplit
+url = urlsplit(BASE)
+conn = http.client.HTTPConnection(url.hostname, url.port)
+secret = SECRET.encode()
+headers = {"X-MBX-APIKEY": KEY}
+
+def call():
+    query = f"recvWindow=5000&timestamp={int(time.time() * 1000)}"
+    signature = hmac.new(secret, query.encode(), hashlib.sha256).hexdigest()
+    conn.request("GET", f"/fapi/v2/balance?{query}&signature={signature}", headers=headers)
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200
+
+run(call, "http.client " + platform.python_version())
+"""
+
+CCXT = """
+import ccxt
+exchange = ccxt.binanceusdm({"apiKey": KEY, "secret": SECRET, "enableRateLimit": False})
+for name, url in list(exchange.urls["api"].items()):
+    if isinstance(url, str) and "://fapi.binance.com" in url:
+        exchange.urls["api"][name] = url.replace("https://fapi.binance.com", BASE)
+assert exchange.fapiPrivateV2GetBalance()[0]["asset"] == "USDT"
+run(exchange.fapiPrivateV2GetBalance, ccxt.__version__)
+"""
+
+PYTHON_BINANCE = """
+from importlib.metadata import version
+from binance.client import Client
+client = Client(KEY, SECRET, ping=False)
+client.FUTURES_URL = BASE + "/fapi"
+
+def call():
+    return client._request_futures_api("get", "balance", True, 2, data={})
+
+assert call()[0]["asset"] == "USDT"
+run(call, version("python-binance"))
+"""
+
+CONNECTOR = """
+from importlib.metadata import version
+from binance.um_futures import UMFutures
+client = UMFutures(key=KEY, secret=SECRET, base_url=BASE)
+
+def call():
+    return client.sign_request("GET", "/fapi/v2/balance")
+
+assert call()[0]["asset"] == "USDT"
+run(call, version("binance-futures-connector"))
+"""
+
+ASYNC_COMMON = """
+import asyncio, json, sys, time
+BASE, KEY, SECRET = sys.argv[1:4]
+CALLS, ROUNDS = int(sys.argv[4]), int(sys.argv[5])
+IN_FLIGHT = 32
+
+async def measure(call, version):
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one():
+        async with slots:
+            await call()
+
+    await asyncio.gather(*(one() for _ in range(300)))
+    rates = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(CALLS)))
+        rates.append(CALLS / (time.perf_counter() - started))
+    print(json.dumps({"rates": rates, "version": version}))
+"""
+
+OURS_ASYNC = """
+import aster_account
+from aster_account import AsyncClient
+
+async def main():
+    async with AsyncClient(KEY, SECRET, BASE) as client:
+        await client.get_exchange_info()
+        await measure(client.get_balance, aster_account.__version__)
+
+asyncio.run(main())
+"""
+
+AIOHTTP = """
+import hashlib, hmac
+import aiohttp
+secret = SECRET.encode()
+
+async def main():
+    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def call():
+            query = f"recvWindow=5000&timestamp={int(time.time() * 1000)}"
+            signature = hmac.new(secret, query.encode(), hashlib.sha256).hexdigest()
+            url = f"{BASE}/fapi/v2/balance?{query}&signature={signature}"
+            async with session.get(url, headers={"X-MBX-APIKEY": KEY}) as response:
+                await response.read()
+                assert response.status == 200
+
+        await measure(call, aiohttp.__version__)
+
+asyncio.run(main())
+"""
+
+
+@dataclass
+class Contender:
+    name: str
+    script: str
+    python: str
+    mode: str  # "sync" or "async"
+    rates: list[float] = field(default_factory=list)
+    version: str = ""
+
+    def median(self) -> float:
+        return statistics.median(self.rates)
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def server(workdir: Path) -> Iterator[str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "aster_account.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        f"sqlite:///{workdir / 'bench.db'}",
+        "--operator-token",
+        TOKEN,
+        "--no-demo",
+        "--weight-limit",
+        str(10**12),
+        "--log-level",
+        "warning",
+    ]
+    log = (workdir / "server.log").open("wb")
+    proc = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/fapi/v1/ping", timeout=1):
+                    break
+            except OSError as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"server did not start; see {workdir / 'server.log'}") from exc
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def create_account(base: str) -> tuple[str, str]:
+    request = urllib.request.Request(
+        f"{base}/operator/v1/accounts",
+        data=json.dumps({"futures": {"USDT": "100000"}}).encode(),
+        headers={"X-Operator-Token": TOKEN, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        made = json.load(response)
+    return made["apiKey"], made["apiSecret"]
+
+
+# -- peers in throwaway venvs -----------------------------------------------------------------
+
+
+def install(workdir: Path, name: str, requirement: str) -> str | None:
+    """The python of a fresh venv with ``requirement`` installed, or None (reason printed)."""
+    home = workdir / "venvs" / name
+    python = home / "bin" / "python"
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(home)], check=True, capture_output=True, timeout=300
+        )
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                requirement,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        last = detail.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
+        print(f"skip {name}: install of {requirement} failed: {last[0]}", flush=True)
+        return None
+    return str(python)
+
+
+def importable(module: str) -> bool:
+    probe = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], check=False, capture_output=True
+    )
+    return probe.returncode == 0
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def run(contender: Contender, workdir: Path, args: list[str]) -> None:
+    common = COMMON if contender.mode == "sync" else ASYNC_COMMON
+    # not named after a module: a script called ccxt.py would shadow ccxt itself
+    path = workdir / f"contender_{abs(hash(contender.name))}.py"
+    path.write_text(textwrap.dedent(common) + textwrap.dedent(contender.script))
+    done = subprocess.run(
+        [contender.python, str(path), *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        print(f"  {contender.name}: failed: {tail[0]}", flush=True)
+        return
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    contender.rates.extend(result["rates"])
+    contender.version = result["version"]
+    rates = ", ".join(f"{r:.0f}" for r in result["rates"])
+    print(f"  {contender.name:<26} {rates} calls/s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per pass")
+    parser.add_argument("--calls", type=int, default=400, help="sequential calls per round")
+    parser.add_argument("--async-calls", type=int, default=2000, help="async calls per round")
+    options = parser.parse_args()
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="aster-bench-") as tmp:
+        workdir = Path(tmp)
+        pythons: dict[str, str | None] = {}
+        for name, requirement in PEERS.items():
+            if name == "aiohttp" and importable("aiohttp"):
+                pythons[name] = sys.executable  # measure in-process venv: already there
+                continue
+            print(f"installing {requirement} into a throwaway venv...", flush=True)
+            pythons[name] = install(workdir, name, requirement)
+
+        sync = [
+            Contender("ours (Client)", OURS, sys.executable, "sync"),
+            Contender("floor (http.client)", FLOOR, sys.executable, "sync"),
+        ]
+        for name, script in (
+            ("ccxt", CCXT),
+            ("python-binance", PYTHON_BINANCE),
+            ("binance-futures-connector", CONNECTOR),
+        ):
+            python = pythons.get(name)
+            if python:
+                sync.append(Contender(name, script, python, "sync"))
+        concurrent = [Contender("ours (AsyncClient)", OURS_ASYNC, sys.executable, "async")]
+        if pythons.get("aiohttp"):
+            concurrent.append(Contender("aiohttp", AIOHTTP, str(pythons["aiohttp"]), "async"))
+
+        with server(workdir) as base:
+            key, secret = create_account(base)
+            for number in range(options.passes):
+                print(f"pass {number + 1}/{options.passes}", flush=True)
+                for contender in sync:
+                    run(
+                        contender,
+                        workdir,
+                        [base, key, secret, str(options.calls), str(options.rounds)],
+                    )
+                for contender in concurrent:
+                    run(
+                        contender,
+                        workdir,
+                        [base, key, secret, str(options.async_calls), str(options.rounds)],
+                    )
+
+    print("\nmedian over all rounds:")
+    for contender in sync + concurrent:
+        if contender.rates:
+            per_call = 1e6 / contender.median()
+            print(
+                f"  {contender.name:<26} {contender.version:<14} {contender.median():8.0f} calls/s"
+                f"  {per_call:7.0f} us/call"
+            )
+    measured = {c.name: c for c in sync + concurrent if c.rates}
+    ours = measured["ours (Client)"].median()
+    summary: dict[str, float | None] = {
+        "sync_vs_ccxt": None,
+        "sync_vs_floor": None,
+        "async_vs_aiohttp": None,
+    }
+    if "ccxt" in measured:
+        summary["sync_vs_ccxt"] = round(ours / measured["ccxt"].median(), 2)
+    if "floor (http.client)" in measured:
+        # time per call is 1 / rate: ours over the floor's
+        summary["sync_vs_floor"] = round(measured["floor (http.client)"].median() / ours, 2)
+    for name, key_name in (
+        ("python-binance", "sync_vs_python_binance"),
+        ("binance-futures-connector", "sync_vs_binance_futures_connector"),
+    ):
+        if name in measured:
+            summary[key_name] = round(ours / measured[name].median(), 2)
+    if "aiohttp" in measured and "ours (AsyncClient)" in measured:
+        summary["async_vs_aiohttp"] = round(
+            measured["ours (AsyncClient)"].median() / measured["aiohttp"].median(), 2
+        )
+    summary["sync_calls_per_s"] = round(ours)
+    if "ours (AsyncClient)" in measured:
+        summary["async_calls_per_s"] = round(measured["ours (AsyncClient)"].median())
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

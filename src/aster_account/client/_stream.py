@@ -1,0 +1,130 @@
+"""The user data stream consumer: the pure policy both faces follow.
+
+A consumer owns one listenKey and one websocket on ``<stream base>/ws/<listenKey>``:
+
+- the key comes from ``new_listen_key`` (POST /fapi/v1/listenKey) and is kept alive with
+  ``keepalive_listen_key`` every ``keepalive_s`` (30 minutes; the key lives 60);
+- each text frame is one event, parsed with ``protocol.models.parse_event``; an event type this
+  version does not know is logged and skipped, so a new server event never breaks a consumer;
+- ``listenKeyExpired`` is handed out like any event and then a new key and a new connection are
+  made (the docs: the old connection gets no more events);
+- a close, a network failure or a refused connection is followed by a reconnect after a backoff
+  (``backoff_s`` doubling to ``max_backoff_s``, reset by a frame); a close saying the key does
+  not exist (1008 with -1125) also makes a new key;
+- the connection is renewed before the server's 24-hour limit (``max_age_s``);
+- ``close()`` closes the socket and the key (DELETE /fapi/v1/listenKey).
+
+Events can be missed while reconnecting: a consumer that must not miss state should read the
+REST snapshot (balance, positions) after ``reconnects`` grows, as the docs advise.
+
+``StreamPolicy`` decides; ``_sync.UserStream`` and ``_async.AsyncUserStream`` do the I/O.
+Times are seconds (the client's ``now``), passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
+
+from aster_account.protocol.models import Event, ListenKeyExpired, parse_event
+from aster_account.protocol.wire import WireError
+
+__all__ = ["LIVE_STREAM_URL", "StreamPolicy", "stream_base"]
+
+log = logging.getLogger("aster_account.client.stream")
+
+LIVE_STREAM_URL = "wss://fstream.asterdex.com"
+_LIVE_REST_HOST = "fapi.asterdex.com"
+_NO_SUCH_KEY = -1125
+_POLICY_VIOLATION = 1008
+
+
+def stream_base(base_url: str) -> str:
+    """Where the websockets of a REST base URL live: Aster's stream host for Aster, else the
+    same host with ws:// or wss://."""
+    scheme, _, rest = base_url.partition("://")
+    if rest.split("/", 1)[0] == _LIVE_REST_HOST:
+        return LIVE_STREAM_URL
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
+
+
+Due = Literal["keepalive", "renew"]
+
+
+@dataclass
+class StreamPolicy:
+    keepalive_s: float = 30 * 60
+    max_age_s: float = 23 * 3600 + 50 * 60
+    backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    key: str | None = None
+    reconnects: int = 0
+    _kept_alive_at: float = 0.0
+    _connected_at: float | None = None
+    _failures: int = 0
+
+    # -- the key -------------------------------------------------------------------------------
+
+    def key_made(self, key: str, now: float) -> None:
+        self.key = key
+        self._kept_alive_at = now
+
+    def kept_alive(self, now: float) -> None:
+        self._kept_alive_at = now
+
+    # -- the connection ------------------------------------------------------------------------
+
+    def url(self, base: str) -> str:
+        assert self.key is not None
+        return f"{base}/ws/{self.key}"
+
+    def opened(self, now: float) -> None:
+        self._connected_at = now
+
+    def wait(self, now: float) -> float:
+        """Seconds to wait for a frame before something else is due (at least a little)."""
+        deadlines = [self._kept_alive_at + self.keepalive_s]
+        if self._connected_at is not None:
+            deadlines.append(self._connected_at + self.max_age_s)
+        return max(0.01, min(deadlines) - now)
+
+    def due(self, now: float) -> Due | None:
+        """What to do now that no frame came: renew the connection, keep the key alive, nothing."""
+        if self._connected_at is not None and now >= self._connected_at + self.max_age_s:
+            return "renew"
+        if now >= self._kept_alive_at + self.keepalive_s:
+            return "keepalive"
+        return None
+
+    def read(self, text: str | bytes) -> Event | None:
+        """The event of one frame (None: not one this version knows). After listenKeyExpired
+        the key is dropped, so the next connection uses a new one."""
+        self._failures = 0
+        try:
+            event = parse_event(orjson.loads(text))
+        except (orjson.JSONDecodeError, WireError) as exc:
+            log.warning("user stream: skipped a frame: %s", exc)
+            return None
+        if isinstance(event, ListenKeyExpired):
+            self.key = None
+        return event
+
+    def ended(self, code: int | None, reason: str) -> float:
+        """The connection ended (``code`` None: it failed or never opened). Returns the seconds
+        to wait before connecting again; a missing key is dropped so a new one is made."""
+        self._connected_at = None
+        self.reconnects += 1
+        if code == _POLICY_VIOLATION and str(_NO_SUCH_KEY) in reason:
+            self.key = None
+        delay = float(min(self.max_backoff_s, self.backoff_s * 2**self._failures))
+        self._failures += 1
+        log.info("user stream ended (%s %s); again in %.1fs", code, reason, delay)
+        return delay
+
+    def renewing(self) -> None:
+        """The connection is being replaced on purpose (age): no backoff."""
+        self._connected_at = None
+        self.reconnects += 1
