@@ -102,6 +102,7 @@ class Api:
         # the thread pool, for stores whose calls may block for long.
         self.inline = inline
         self.keys = KeyCache()
+        service.on_key_changed.append(self.keys.forget)
         self.metrics = Metrics()
 
     def routes(self) -> list[BaseRoute]:

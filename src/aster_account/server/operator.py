@@ -18,6 +18,7 @@ same `{"code", "msg"}` shape as the public API.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ from aster_account.protocol.wire import parse_decimal
 from aster_account.server.service import Clock, Service
 
 JSON = "application/json"
+log = logging.getLogger("aster_account.server")
 
 
 def _bad(name: str) -> AsterError:
@@ -71,6 +73,17 @@ def _str(body: dict[str, Any], name: str, required: bool = True) -> str | None:
     if not isinstance(value, str) or not value:
         raise _bad(name)
     return value
+
+
+def _is_id(value: int) -> bool:
+    return 0 < value < 2**63
+
+
+def _account_id(body: dict[str, Any]) -> int:
+    account_id = _int(body, "accountId")
+    if not _is_id(account_id):
+        raise aster_error(-1109, "Invalid account.")
+    return account_id
 
 
 def _changes(results: dict[int, Outcome]) -> dict[str, Any]:
@@ -129,6 +142,12 @@ class OperatorApi:
                 return Response(orjson.dumps(result), 200, media_type=JSON)
             except AsterError as err:
                 return Response(orjson.dumps(err.to_wire()), err.http_status, media_type=JSON)
+            except Exception:
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                unknown = aster_error(
+                    -1000, "An unknown error occured while processing the request."
+                )
+                return Response(orjson.dumps(unknown.to_wire()), 500, media_type=JSON)
 
         return endpoint
 
@@ -163,13 +182,14 @@ class OperatorApi:
         return {"accountId": account_id, "apiKey": api_key, "apiSecret": api_secret}
 
     def get_account(self, _b: dict[str, Any], request: Request) -> Any:
-        acct = self.service.store.load_account(request.path_params["account_id"])
+        account_id = request.path_params["account_id"]
+        acct = self.service.store.load_account(account_id) if _is_id(account_id) else None
         if acct is None:
             raise aster_error(-1109, "Invalid account.", http_status=404)
         return acct.to_dict()
 
     def deposit(self, body: dict[str, Any], _r: Request) -> Any:
-        account_id = _int(body, "accountId")
+        account_id = _account_id(body)
         asset = _str(body, "asset")
         amount = _decimal(body, "amount")
         wallet = body.get("wallet", "FUTURES")
@@ -206,13 +226,16 @@ class OperatorApi:
     def disable_key(self, body: dict[str, Any], _r: Request) -> Any:
         api_key = _str(body, "apiKey")
         assert api_key is not None
-        enabled = bool(body.get("enabled", False))
+        enabled = body.get("enabled", False)
+        if not isinstance(enabled, bool):
+            raise _bad("enabled")
         if not self.service.store.set_api_key_enabled(api_key, enabled):
             raise aster_error(-2015, "Invalid API-key, IP, or permissions for action.")
+        self.service.key_changed(api_key)
         return {"apiKey": api_key, "enabled": enabled}
 
     def flags(self, body: dict[str, Any], _r: Request) -> Any:
-        account_id = _int(body, "accountId")
+        account_id = _account_id(body)
         if self.service.store.load_account(account_id) is None:
             raise aster_error(-1109, "Invalid account.")
         changes = {}

@@ -18,7 +18,7 @@ from typing import Any
 
 from aster_account.engine import account as ops
 from aster_account.engine import risk
-from aster_account.engine.context import Ctx, Outcome
+from aster_account.engine.context import CountingIds, Ctx, Outcome
 from aster_account.engine.market import Market
 from aster_account.engine.prices import MarkPrice, Marks, next_funding_time
 from aster_account.engine.state import ALL_PERMISSIONS, Account
@@ -52,6 +52,7 @@ class Service:
     weight_limit: int = 2400
     # called when a listenKey is closed, so that its open streams end (set by the stream hub)
     on_listen_key_closed: list[Callable[[str], None]] = field(default_factory=list)
+    on_key_changed: list[Callable[[str], None]] = field(default_factory=list)
     _marks: Marks = field(default_factory=dict)
     _marks_loaded_ms: int = -MARKS_REFRESH_MS
     _marks_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -136,6 +137,11 @@ class Service:
         self.publish(account_id, out.events)
         return out
 
+    def key_changed(self, api_key: str) -> None:
+        """An API key was disabled or enabled: caches holding it forget it now."""
+        for hook in self.on_key_changed:
+            hook(api_key)
+
     def close_streams(self, listen_key: str) -> None:
         for hook in self.on_listen_key_closed:
             hook(listen_key)
@@ -155,6 +161,13 @@ class Service:
     ) -> tuple[int, str, str]:
         """A new account with an API key; returns (account_id, api_key, api_secret)."""
         now = self.clock()
+        # every deposit is tried on a scratch account first, so a bad amount creates nothing
+        scratch = Account(account_id=0, update_time=now)
+        trial = Ctx(self.market, self.marks(), now, CountingIds())
+        for asset, amount in (futures or {}).items():
+            ops.deposit(scratch, trial, asset=asset, amount=amount)
+        for asset, amount in (spot or {}).items():
+            ops.deposit(scratch, trial, asset=asset, amount=amount, to_spot=True)
         acct = self.store.create_account(
             lambda account_id: Account(
                 account_id=account_id,

@@ -57,6 +57,8 @@ class SqliteStore(Store):
         # Reentrant so that a read inside this thread's own write transaction does not block.
         self._lock = threading.RLock()
         self._closed = False
+        if not self._memory:
+            _create_private(path)
         self._shared = self._connect() if self._memory else None
         try:
             self._ensure_schema()
@@ -71,9 +73,6 @@ class SqliteStore(Store):
         with _UMASK_LOCK:
             old_umask = os.umask(0o077)
             try:
-                if not self._memory:
-                    # Created 0600 before SQLite sees it; SQLite gives -wal / -shm the same mode.
-                    os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
                 conn = sqlite3.connect(
                     self.path,
                     timeout=self._busy_timeout_ms / 1000,
@@ -152,3 +151,19 @@ class SqliteStore(Store):
             conns, self._conns = self._conns, []
         for conn in conns:
             conn.close()
+
+
+def _create_private(path: str) -> None:
+    """Create the database file 0600 before SQLite sees it (SQLite gives -wal / -shm the same
+    mode). Only when it does not exist yet: closing any descriptor of an open SQLite file drops
+    every POSIX lock this process holds on it, which would let another process checkpoint and
+    delete the WAL under our connections."""
+    with _UMASK_LOCK:
+        old_umask = os.umask(0o077)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        finally:
+            os.umask(old_umask)
+        os.close(fd)
