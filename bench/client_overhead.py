@@ -1,6 +1,6 @@
 """What our SDK costs per call, against other clients and against the floor, on one local server.
 
-    python bench/client_overhead.py [--rounds 5] [--calls 400] [--async-calls 2000]
+    python bench/client_overhead.py [--rounds 15] [--calls 300] [--async-calls 1500]
 
 Starts ``aster-account serve`` on a free loopback port (SQLite in a temp dir, a weight limit no
 client reaches) and one funded account, then times sequential signed ``GET /fapi/v2/balance``:
@@ -16,9 +16,9 @@ and then 32 calls in flight: ``AsyncClient`` against raw aiohttp (signed by hand
 
 Peers are installed into throwaway venvs under the temp dir (``python -m venv`` + pip); a peer
 whose install fails is skipped with the reason printed. Every contender runs in its own process,
-in passes that alternate between contenders (so load from elsewhere on the machine spreads over
-all of them); each pass runs ``--rounds`` rounds after a warm-up, and the report gives medians
-over all rounds. The last line is one JSON object:
+started once and warmed up; then each of ``--rounds`` rounds runs every contender in turn (so
+load from elsewhere on the machine falls on all of them alike), and the report gives the median
+round of each. The last line is one JSON object:
 
     sync_vs_ccxt       our calls/s over ccxt's                  (target >= 2.5)
     sync_vs_floor      our time per call over the floor's       (target <= 1.3)
@@ -57,19 +57,20 @@ PEERS = {
 COMMON = """
 import json, sys, time
 BASE, KEY, SECRET = sys.argv[1:4]
-CALLS, ROUNDS = int(sys.argv[4]), int(sys.argv[5])
+CALLS = int(sys.argv[4])
 WARMUP = 100
 
 def run(call, version):
     for _ in range(WARMUP):
         call()
-    rates = []
-    for _ in range(ROUNDS):
+    print(json.dumps({"version": version}), flush=True)
+    for line in sys.stdin:  # one round per "run"
+        if line.strip() != "run":
+            break
         started = time.perf_counter()
         for _ in range(CALLS):
             call()
-        rates.append(CALLS / (time.perf_counter() - started))
-    print(json.dumps({"rates": rates, "version": version}))
+        print(CALLS / (time.perf_counter() - started), flush=True)
 """
 
 OURS = """
@@ -138,7 +139,7 @@ run(call, version("binance-futures-connector"))
 ASYNC_COMMON = """
 import asyncio, json, sys, time
 BASE, KEY, SECRET = sys.argv[1:4]
-CALLS, ROUNDS = int(sys.argv[4]), int(sys.argv[5])
+CALLS = int(sys.argv[4])
 IN_FLIGHT = 32
 
 async def measure(call, version):
@@ -149,12 +150,11 @@ async def measure(call, version):
             await call()
 
     await asyncio.gather(*(one() for _ in range(300)))
-    rates = []
-    for _ in range(ROUNDS):
+    print(json.dumps({"version": version}), flush=True)
+    while (await asyncio.to_thread(sys.stdin.readline)).strip() == "run":
         started = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(CALLS)))
-        rates.append(CALLS / (time.perf_counter() - started))
-    print(json.dumps({"rates": rates, "version": version}))
+        print(CALLS / (time.perf_counter() - started), flush=True)
 """
 
 OURS_ASYNC = """
@@ -309,35 +309,51 @@ def importable(module: str) -> bool:
 # -- running ----------------------------------------------------------------------------------
 
 
-def run(contender: Contender, workdir: Path, args: list[str]) -> None:
+def start(contender: Contender, workdir: Path, args: list[str]) -> subprocess.Popen[str] | None:
+    """Start a contender's process; it warms up and waits for "run" lines."""
     common = COMMON if contender.mode == "sync" else ASYNC_COMMON
     # not named after a module: a script called ccxt.py would shadow ccxt itself
-    path = workdir / f"contender_{abs(hash(contender.name))}.py"
+    path = workdir / f"contender_{len(list(workdir.glob('contender_*')))}.py"
     path.write_text(textwrap.dedent(common) + textwrap.dedent(contender.script))
-    done = subprocess.run(
+    errors = (workdir / f"{path.stem}.err").open("w")
+    proc = subprocess.Popen(
         [contender.python, str(path), *args],
-        check=False,
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=errors,
         text=True,
-        timeout=1800,
     )
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    if not first:
+        proc.wait()
+        tail = Path(errors.name).read_text().strip().splitlines()[-1:] or ["(no output)"]
         print(f"  {contender.name}: failed: {tail[0]}", flush=True)
-        return
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    contender.rates.extend(result["rates"])
-    contender.version = result["version"]
-    rates = ", ".join(f"{r:.0f}" for r in result["rates"])
-    print(f"  {contender.name:<26} {rates} calls/s", flush=True)
+        return None
+    contender.version = json.loads(first)["version"]
+    return proc
+
+
+def label(name: str) -> str:
+    short = {"ours (Client)": "ours", "floor (http.client)": "floor"}
+    return short.get(name, "ours-async" if name == "ours (AsyncClient)" else name)
+
+
+def one_round(contender: Contender, proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("run\n")
+    proc.stdin.flush()
+    contender.rates.append(float(proc.stdout.readline()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--passes", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per pass")
-    parser.add_argument("--calls", type=int, default=400, help="sequential calls per round")
-    parser.add_argument("--async-calls", type=int, default=2000, help="async calls per round")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--no-peers", action="store_true", help="only ours and the floor (no installs)"
+    )
+    parser.add_argument("--calls", type=int, default=300, help="sequential calls per round")
+    parser.add_argument("--async-calls", type=int, default=1500, help="async calls per round")
     options = parser.parse_args()
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs", flush=True)
 
@@ -345,6 +361,8 @@ def main() -> None:
         workdir = Path(tmp)
         pythons: dict[str, str | None] = {}
         for name, requirement in PEERS.items():
+            if options.no_peers:
+                break
             if name == "aiohttp" and importable("aiohttp"):
                 pythons[name] = sys.executable  # measure in-process venv: already there
                 continue
@@ -369,20 +387,23 @@ def main() -> None:
 
         with server(workdir) as base:
             key, secret = create_account(base)
-            for number in range(options.passes):
-                print(f"pass {number + 1}/{options.passes}", flush=True)
-                for contender in sync:
-                    run(
-                        contender,
-                        workdir,
-                        [base, key, secret, str(options.calls), str(options.rounds)],
-                    )
-                for contender in concurrent:
-                    run(
-                        contender,
-                        workdir,
-                        [base, key, secret, str(options.async_calls), str(options.rounds)],
-                    )
+            # every contender stays up, warm; each round runs each of them once, in turn, so
+            # that load from elsewhere on the machine falls on all of them alike
+            running: list[tuple[Contender, subprocess.Popen[str]]] = []
+            for contender in sync + concurrent:
+                calls = options.calls if contender.mode == "sync" else options.async_calls
+                proc = start(contender, workdir, [base, key, secret, str(calls)])
+                if proc is not None:
+                    running.append((contender, proc))
+            for number in range(options.rounds):
+                for contender, proc in running:
+                    one_round(contender, proc)
+                line = "  ".join(f"{label(c.name)} {c.rates[-1]:.0f}" for c, _ in running)
+                print(f"round {number + 1:>2}/{options.rounds}: {line}", flush=True)
+            for _, proc in running:
+                assert proc.stdin is not None
+                proc.stdin.close()
+                proc.wait(timeout=30)
 
     print("\nmedian over all rounds:")
     for contender in sync + concurrent:
