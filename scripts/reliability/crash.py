@@ -18,7 +18,8 @@ Then, from the store:
   that no operation explains (a duplicate);
 - every futures wallet equals the sum of its income entries, every spot wallet its starting amount
   plus its transfers, every isolated wallet its starting margin plus its margin changes, and futures
-  plus spot is what it was (transfers and margin changes move money, they never make or lose it);
+  plus spot is what it was (transfers and margin changes move money, they never make or lose it;
+  only a funding payment, should a funding time pass during the run, may be booked besides);
 - no wallet is negative.
 """
 
@@ -220,7 +221,7 @@ def verify(
         (*ids, tran_mark),
     )
     income = reader.rows(
-        "SELECT tran_id, account_id, asset, income_type, income FROM income"
+        "SELECT tran_id, account_id, asset, income_type, income, symbol FROM income"
         f" WHERE account_id IN ({marks_sql})",
         ids,
     )
@@ -327,13 +328,37 @@ def verify(
                 "ledger_mismatch",
                 f"account {account_id} spot {now['spot']} != {was['spot'] + moved}",
             )
+        funding = sum(
+            (
+                Decimal(r[4])
+                for r in income
+                if int(r[1]) == account_id
+                and r[3] == "FUNDING_FEE"
+                and r[5] == SYMBOL
+                and int(r[0]) > income_mark
+            ),
+            Decimal(0),
+        )
+        margin_moved += funding  # an isolated position pays its funding from its own margin
         if now["isolated"] != was["isolated"] + margin_moved:
             wrong(
                 "ledger_mismatch",
                 f"account {account_id} isolated {now['isolated']}"
                 f" != {was['isolated'] + margin_moved}",
             )
-        if now["futures"] + now["spot"] != was["futures"] + was["spot"]:
+        # what the venue itself booked meanwhile (funding, should a funding time pass)
+        booked = sum(
+            (
+                Decimal(r[4])
+                for r in income
+                if int(r[1]) == account_id
+                and r[2] == "USDT"
+                and r[3] != "TRANSFER"
+                and int(r[0]) > income_mark
+            ),
+            Decimal(0),
+        )
+        if now["futures"] + now["spot"] != was["futures"] + was["spot"] + booked:
             wrong("ledger_mismatch", f"account {account_id}: money made or lost")
         for name, value in now.items():
             if value < 0:
