@@ -3,8 +3,9 @@ or a typed error, written once and free of I/O.
 
 A call is a :class:`Call` (endpoint + wire parameters). ``ClientCore.flow(call)`` is a generator
 in the style of httpx's auth flows: it *yields* what it needs done -- :class:`Send` a request, or
-:class:`Sleep` -- and is *sent* the answer (or *thrown* the ``httpx.RequestError``) back. ``Client`` drives it with blocking I/O and ``AsyncClient`` with ``await``; those two drivers
-are the only lines the faces do not share. Inside the flow:
+:class:`Sleep` -- and is *sent* the answer (or *thrown* the ``httpx.RequestError``) back.
+``Client`` drives it with blocking I/O and ``AsyncClient`` with ``await``; those two drivers are
+the only lines the faces do not share. Inside the flow:
 
 1. before a signed request, the server clock offset is measured if due (first use, every
    ``clock_refresh`` seconds, after a -1021) -- a nested flow of ``GET /fapi/v1/time``;
