@@ -128,6 +128,8 @@ def request_head(send: Wire) -> bytes:
     authority = host if port == default_port else f"{host}:{port}"
     lines = [f"{send.method} {send.target} HTTP/1.1\r\nHost: {authority}\r\n"]
     lines.extend(f"{k}: {v}\r\n" for k, v in send.headers.items())
+    if send.method != "GET":
+        lines.append("Content-Length: 0\r\n")  # a POST says it has no body (RFC 9110 8.6)
     lines.append("\r\n")
     return "".join(lines).encode("latin-1")
 

@@ -151,6 +151,21 @@ def test_request_head_and_keep_alive(server: Callable[..., ScriptedServer]) -> N
     transport.close()
 
 
+def test_a_request_other_than_get_says_it_has_no_body(
+    server: Callable[..., ScriptedServer],
+) -> None:
+    srv = server(respond(b"{}"))
+    transport = Http11Transport()
+    post = send(srv.port, "/fapi/v1/leverage?symbol=X&leverage=5")
+    post = Send("POST", post.url, post.headers, post.timeout, post.origin, post.target)
+    transport.exchange(post)
+    assert (
+        srv.requests[0].split(b"\r\n")[0] == b"POST /fapi/v1/leverage?symbol=X&leverage=5 HTTP/1.1"
+    )
+    assert b"Content-Length: 0" in srv.requests[0].split(b"\r\n")
+    transport.close()
+
+
 def test_chunked_and_read_to_close_bodies(server: Callable[..., ScriptedServer]) -> None:
     srv = server(chunked(b'{"x":', b"2}"), until_close(b"all of it"), respond(b"again"))
     transport = Http11Transport()
