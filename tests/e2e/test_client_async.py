@@ -199,7 +199,7 @@ async def test_user_stream_delivers_typed_events(aster: AsterProcess, keys: Keys
         task = asyncio.create_task(listen())
         try:
             async with asyncio.timeout(10):
-                while stream.policy._connected_at is None:
+                while not stream.policy.connected:
                     await asyncio.sleep(0.02)
             await c.set_leverage("ETHUSDT", 6)
             await c.transfer(asset="USDT", amount="2", kind_type="FUTURE_SPOT")

@@ -318,7 +318,7 @@ class Listener:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10
-        while stream.policy._connected_at is None:
+        while not stream.policy.connected:
             assert time.monotonic() < deadline, "the stream did not connect"
             time.sleep(0.02)
 
@@ -371,7 +371,7 @@ def test_user_stream_reconnects_after_the_server_restarts(tmp_path: Path) -> Non
                 server.restart()
                 deadline = time.monotonic() + 15
                 while listener.stream.policy.reconnects == 0 or (
-                    listener.stream.policy._connected_at is None
+                    not listener.stream.policy.connected
                 ):
                     assert time.monotonic() < deadline, "no reconnect"
                     time.sleep(0.05)
@@ -395,7 +395,7 @@ def test_user_stream_makes_a_new_key_after_listen_key_expired(tmp_path: Path) ->
                 listener.next(ListenKeyExpired, timeout=15)
                 deadline = time.monotonic() + 15
                 while listener.stream.policy.key in (None, first_key) or (
-                    listener.stream.policy._connected_at is None
+                    not listener.stream.policy.connected
                 ):
                     assert time.monotonic() < deadline, "no new key"
                     time.sleep(0.05)

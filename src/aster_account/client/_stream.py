@@ -66,6 +66,11 @@ class StreamPolicy:
     _connected_at: float | None = None
     _failures: int = 0
 
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is open (between ``opened`` and its end)."""
+        return self._connected_at is not None
+
     # -- the key -------------------------------------------------------------------------------
 
     def key_made(self, key: str, now: float) -> None:
