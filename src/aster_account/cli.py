@@ -326,7 +326,8 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
 
     grid = Table(title=title, title_justify="left")
     for name in columns:
-        grid.add_column(name, justify="left")
+        # fold, never cut: an ellipsis in the middle of an amount would misstate it
+        grid.add_column(name, justify="left", overflow="fold")
     count = 0
     for row in rows:
         grid.add_row(*(text(v) for v in row))
