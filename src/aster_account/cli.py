@@ -75,6 +75,29 @@ def main() -> None:
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Create a demo account.")
 @click.option("--weight-limit", envvar="ASTER_WEIGHT_LIMIT", default=2400, show_default=True)
 @click.option("--log-level", envvar="ASTER_LOG_LEVEL", default="info", show_default=True)
+@click.option(
+    "--prices",
+    envvar="ASTER_PRICES",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Replay mark prices from a CSV file: time_ms,symbol,markPrice[,indexPrice,fundingRate].",
+)
+@click.option(
+    "--prices-speed",
+    envvar="ASTER_PRICES_SPEED",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Replay speed: 2 is twice as fast, 0 as fast as the ticks can run.",
+)
+@click.option(
+    "--adl-refresh",
+    envvar="ASTER_ADL_REFRESH",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="Seconds between ADL quantile refreshes (the docs: every 30 s).",
+)
 def serve(
     host: str,
     port: int,
@@ -84,6 +107,9 @@ def serve(
     demo: bool,
     weight_limit: int,
     log_level: str,
+    prices: str | None,
+    prices_speed: float,
+    adl_refresh: float,
 ) -> None:
     """Serve the Aster account API (default: 127.0.0.1:8080 on ./aster-account.db)."""
     from aster_account.server.main import ServerConfig
@@ -99,6 +125,9 @@ def serve(
             demo=demo,
             weight_limit=weight_limit,
             log_level=log_level,
+            prices=prices,
+            prices_speed=prices_speed,
+            adl_refresh_s=adl_refresh,
         )
     )
 

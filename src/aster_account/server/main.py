@@ -33,7 +33,6 @@ log = logging.getLogger("aster_account.server")
 START_MARKS = {
     "BTCUSDT": Decimal("100000"),
     "ETHUSDT": Decimal("3500"),
-    "SOLUSDT": Decimal("150"),
     "ARBUSDT": Decimal("0.5"),
     "ASTERUSDT": Decimal("1.2"),
     "TRUTHUSDT": Decimal("0.02"),
