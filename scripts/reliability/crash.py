@@ -5,11 +5,11 @@ threads run a fixed list of operations (seeded): transfers (either direction, ea
 clientTranId) and isolated-margin changes (add or reduce). Every amount carries the operation's
 number in its last decimals, so each row of the ledger names the operation that wrote it.
 
-At random points of the run the server gets SIGKILL and is started again on the same database;
-once more after the last operation. A client that cannot connect waits and sends the same
-operation again (nothing reached the server); an answer decides the operation (200: acknowledged,
-4xx: rejected); a request that was sent but got no answer is "unknown": it may or may not have
-happened, and either is fine as long as it happened whole.
+At random points of the run (after a random number of answers, then a random 0-50 ms) the server
+gets SIGKILL and is started again on the same database; once more after the last answer. A client
+that cannot connect waits and sends the same operation again (nothing reached the server); an answer
+decides the operation (200: acknowledged, 4xx: rejected); a request that was sent but got no answer
+is "unknown": it may or may not have happened, and either is fine as long as it happened whole.
 
 Then, from the store:
 - every acknowledged operation is there exactly once (transfers: the transfers row with the
@@ -77,9 +77,16 @@ def plan(count: int, rng: random.Random, run_tag: str) -> list[Operation]:
 
 class Run:
     def __init__(
-        self, server: Server, keys: list[Key], ops: list[Operation], kills: int, seed: int
+        self,
+        server: Server,
+        keys: list[Key],
+        ops: list[Operation],
+        kills: int,
+        seed: int,
+        clients: int,
     ):
         self.server = server
+        self.clients = clients
         self.keys = keys
         self.ops = ops
         self.todo: queue.Queue[Operation] = queue.Queue()
@@ -90,10 +97,11 @@ class Run:
         self.statuses: Counter[int] = Counter()
         self.transport_errors: Counter[str] = Counter()
         rng = random.Random(seed)
-        lo, hi = max(1, len(ops) // 10), max(2, len(ops) * 9 // 10)
+        lo, hi = max(1, len(ops) // 10), max(2, len(ops) * 8 // 10)
         self.kill_points = sorted(rng.sample(range(lo, hi), kills))
         self.kill_delays = [rng.uniform(0, 0.05) for _ in self.kill_points]
-        self.kills_done = 0
+        self.kills_done = 0  # kills in the middle of the run
+        self.next_kill = 0  # index of the kill point to come
         self.restart_seconds: list[float] = []
 
     def send(self, http: Http, op: Operation) -> httpx.Response:
@@ -113,6 +121,7 @@ class Run:
         http = Http(self.server.base_url, timeout=20.0)
         try:
             while True:
+                self._hold()
                 try:
                     op = self.todo.get_nowait()
                 except queue.Empty:
@@ -146,33 +155,42 @@ class Run:
         finally:
             http.close()
 
-    def killer(self, finished: threading.Event) -> None:
-        for point, delay in zip(self.kill_points, self.kill_delays, strict=True):
-            while self.done < point and not finished.is_set():
+    def _hold(self) -> None:
+        """No new operation more than one round of clients past a kill point that has not been
+        reached by the killer yet: every kill lands in the middle of the run, requests in flight
+        (a restart can take long enough under load for the run to end otherwise)."""
+        while (
+            self.next_kill < len(self.kill_points)
+            and self.done >= self.kill_points[self.next_kill] + self.clients
+        ):
+            time.sleep(0.001)
+
+    def killer(self) -> None:
+        for index, (point, delay) in enumerate(
+            zip(self.kill_points, self.kill_delays, strict=True)
+        ):
+            while self.done < point:
                 time.sleep(0.001)
-            if finished.is_set():
-                return
             time.sleep(delay)
             self.restart()
+            self.kills_done += 1
+            self.next_kill = index + 1
 
     def restart(self) -> None:
         self.server.kill()
-        self.kills_done += 1
         started = time.monotonic()
         self.server.start()
         self.restart_seconds.append(round(time.monotonic() - started, 2))
 
     def go(self, clients: int) -> float:
         started = time.monotonic()
-        finished = threading.Event()
-        killer = threading.Thread(target=self.killer, args=(finished,), daemon=True)
+        killer = threading.Thread(target=self.killer, daemon=True)
         killer.start()
         threads = [threading.Thread(target=self.client) for _ in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        finished.set()
         killer.join()
         elapsed = time.monotonic() - started
         self.restart()  # and once more after the last answer: acknowledged means durable
@@ -395,7 +413,7 @@ def run_backend(
             )
         server.start()
         ops = plan(sizes.crash_operations, random.Random(seed), f"{name}{seed}")
-        run = Run(server, keys, ops, sizes.crash_kills, seed)
+        run = Run(server, keys, ops, sizes.crash_kills, seed, sizes.crash_clients)
         say(
             f"crash/{name}: {sizes.crash_clients} clients, {len(ops)} operations,"
             f" SIGKILL after {run.kill_points} answers"
@@ -416,6 +434,7 @@ def run_backend(
         "operations": len(ops),
         "clients": sizes.crash_clients,
         "kills": run.kills_done,
+        "kill_points": run.kill_points,
         "restart_seconds": run.restart_seconds,
         "seconds": round(elapsed, 1),
         "acknowledged": outcomes["acked"],
@@ -430,7 +449,7 @@ def run_backend(
         "overdrafts": bad.get("overdraft", 0),
     }
     checks = [
-        (run.kills_done >= sizes.crash_kills, f"only {run.kills_done} kills"),
+        (run.kills_done == sizes.crash_kills, f"{run.kills_done} kills during the run"),
         (outcomes["pending"] == 0, f"{outcomes['pending']} operations never ran"),
         (figures["server_errors"] == 0, f"{figures['server_errors']} 5xx answers"),
         (lost_or_duplicated == 0, f"{lost_or_duplicated} operations lost or duplicated"),
