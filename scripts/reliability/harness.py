@@ -40,7 +40,6 @@ FORM = "application/x-www-form-urlencoded"
 # Servers that are not testing the weight limit must never throttle the harness.
 ROOMY_WEIGHT_LIMIT = 1_000_000_000
 START_TIMEOUT_S = 30.0
-ROOT = Path(__file__).resolve().parents[2]
 
 Params = Mapping[str, object] | Iterable[tuple[str, object]]
 
