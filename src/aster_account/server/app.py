@@ -9,6 +9,7 @@ the store is synchronous. Every answer, error or not, carries `X-MBX-USED-WEIGHT
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from aster_account.protocol import catalog, signing
 from aster_account.protocol.catalog import Endpoint
+from aster_account.protocol.enums import Security
 from aster_account.protocol.errors import AsterError, aster_error
 from aster_account.server.handlers import HANDLERS
 from aster_account.server.limits import WeightLimiter
@@ -144,10 +146,16 @@ class Api:
             typed = catalog.validate(ep, params, auth=False)
             if ep.security.needs_key:
                 account_id = await self._authenticate(request, ep, params, query_text, body_text)
-            if self.inline:
-                result = HANDLERS[ep.name](svc, account_id, typed)
+            handler = HANDLERS[ep.name]
+            if svc.writer is not None and ep.security in (Security.TRADE, Security.TRANSFER):
+                # a write runs on the group-commit writer; the loop awaits its commit
+                result = await asyncio.wrap_future(
+                    svc.writer.submit(lambda: handler(svc, account_id, typed))
+                )
+            elif self.inline:
+                result = handler(svc, account_id, typed)
             else:
-                result = await run_in_threadpool(HANDLERS[ep.name], svc, account_id, typed)
+                result = await run_in_threadpool(handler, svc, account_id, typed)
             payload = render(result)
             return Response(payload, 200, {"X-MBX-USED-WEIGHT-1M": str(used)}, JSON)
         except AsterError as err:

@@ -187,7 +187,8 @@ def build(config: ServerConfig, store: Store | None = None) -> tuple[Starlette, 
         is_leader=(lambda: fanout.is_leader) if fanout is not None else (lambda: True),
     )
     app = create_app(service, extra_routes=[*_extras(service), *operator.routes(), *hub.routes()])
-    app.router.lifespan_context = riskloop.lifespan(hub, risk)
+    service.start_group_commit()
+    app.router.lifespan_context = riskloop.lifespan(hub, risk, service.stop_group_commit)
     app.state.hub = hub
     app.state.risk = risk
     return app, service

@@ -271,8 +271,11 @@ class RiskLoop:
         log.info("prices replay: %d ticks done", len(self.prices))
 
 
-def lifespan(hub: StreamHub, risk: RiskLoop) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """The app's lifespan: the hub (and its fan-out) and the risk loop run while the app does."""
+def lifespan(
+    hub: StreamHub, risk: RiskLoop, on_stop: Callable[[], None] | None = None
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the hub (and its fan-out) and the risk loop run while the app does;
+    `on_stop` (e.g. stopping the group-commit writer) runs last."""
 
     @asynccontextmanager
     async def run(_app: Any) -> AsyncIterator[None]:
@@ -285,5 +288,7 @@ def lifespan(hub: StreamHub, risk: RiskLoop) -> Callable[[Any], AbstractAsyncCon
                 await risk.stop()
         finally:
             await hub.stop()
+            if on_stop is not None:
+                on_stop()
 
     return run

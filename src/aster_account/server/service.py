@@ -24,6 +24,7 @@ from aster_account.engine.prices import MarkPrice, Marks, next_funding_time
 from aster_account.engine.state import ALL_PERMISSIONS, Account
 from aster_account.protocol.enums import AccountUpdateReason, Permission, PositionSide
 from aster_account.protocol.errors import aster_error
+from aster_account.server.writer import GroupCommitWriter
 from aster_account.store import Store
 
 Listener = Callable[[int, list[Any]], None]
@@ -53,6 +54,7 @@ class Service:
     # called when a listenKey is closed, so that its open streams end (set by the stream hub)
     on_listen_key_closed: list[Callable[[str], None]] = field(default_factory=list)
     on_key_changed: list[Callable[[str], None]] = field(default_factory=list)
+    writer: GroupCommitWriter | None = None
     _marks: Marks = field(default_factory=dict)
     _marks_loaded_ms: int = -MARKS_REFRESH_MS
     _marks_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -128,14 +130,35 @@ class Service:
         return acct
 
     def mutate(self, account_id: int, op: Callable[..., Outcome], **kw: Any) -> Outcome:
+        """Apply one engine operation to one account and commit it; the events are published
+        after the commit. With a group-commit writer the work runs on the writer thread and the
+        commit is shared with the other mutations waiting at that moment (`server.writer`)."""
+        writer = self.writer
+        if writer is not None and not writer.on_writer_thread():
+            result: Outcome = writer.submit(lambda: self.mutate(account_id, op, **kw)).result()
+            return result
+        out = self._apply(account_id, op, kw)
+        self.publish(account_id, out.events)
+        return out
+
+    def _apply(self, account_id: int, op: Callable[..., Outcome], kw: dict[str, Any]) -> Outcome:
         with self.store.account(account_id) as tx:
             ctx = self.ctx(tx.ids)
             if op is ops.transfer:
                 kw["seen"] = lambda cid: tx.client_tran_id_seen(cid, ctx.now_ms)
             out = op(tx.account, ctx, **kw)
             tx.save(tx.account, out.records)
-        self.publish(account_id, out.events)
         return out
+
+    def start_group_commit(self) -> None:
+        """Share commits between concurrent mutations, where the store can (SQLite)."""
+        if self.writer is None and self.store.supports_batch:
+            self.writer = GroupCommitWriter(self.store, self.publish)
+
+    def stop_group_commit(self) -> None:
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            writer.close()
 
     def key_changed(self, api_key: str) -> None:
         """An API key was disabled or enabled: caches holding it forget it now."""
@@ -147,6 +170,10 @@ class Service:
             hook(listen_key)
 
     def publish(self, account_id: int, events: list[Any]) -> None:
+        writer = self.writer
+        if writer is not None and writer.collecting():
+            writer.defer(account_id, events)  # published by the writer once committed
+            return
         if events:
             for listener in self.listeners:
                 listener(account_id, events)

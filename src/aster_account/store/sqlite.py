@@ -45,6 +45,7 @@ class SqliteStore(Store):
     dialect: ClassVar[schema.Dialect] = "sqlite"
     # BEGIN IMMEDIATE already holds the file's writer lock.
     _LOCK_ACCOUNT: ClassVar[str] = "SELECT state, version FROM accounts WHERE id = ?"
+    supports_batch: ClassVar[bool] = True
 
     def __init__(self, path: str, *, busy_timeout_ms: int = 10_000) -> None:
         super().__init__()
