@@ -695,3 +695,14 @@ def test_unknown_listen_key_is_1125(operator: Any) -> None:
     t.ok("DELETE", "/fapi/v1/listenKey")
     assert_error(t.send("PUT", "/fapi/v1/listenKey"), -1125, "This listenKey does not exist.")
     assert_error(t.send("DELETE", "/fapi/v1/listenKey"), -1125, "This listenKey does not exist.")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/fapi/v9/nothing", 404), ("PATCH", "/fapi/v2/balance", 405)],
+)
+def test_unknown_paths_and_methods_answer_in_asters_shape(
+    operator: Any, method: str, path: str, status: int
+) -> None:
+    r = operator.api.raw(method, path)
+    assert_error(r, -1020, "This operation is not supported.", status)

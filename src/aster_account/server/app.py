@@ -218,10 +218,20 @@ class Api:
         return key.account_id
 
 
+async def _not_here(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in Aster's shape too, never a plain-text page."""
+    status = getattr(exc, "status_code", 404)
+    err = aster_error(-1020, "This operation is not supported.", http_status=status)
+    return error_response(err, None)
+
+
 def create_app(service: Service, *, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     api = Api(service)
     metrics = Route("/metrics", api.metrics.endpoint, methods=["GET"])
-    app = Starlette(routes=[*api.routes(), metrics, *(extra_routes or [])])
+    app = Starlette(
+        routes=[*api.routes(), metrics, *(extra_routes or [])],
+        exception_handlers={404: _not_here, 405: _not_here},
+    )
     app.state.api = api
     app.state.service = service
     return app
