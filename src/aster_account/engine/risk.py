@@ -108,48 +108,8 @@ def liquidate(
         share = pf.notional / total if total else Decimal(1) / len(group)
         price = (pf.mark - balance * share / amount).quantize(BANKRUPT_PLACES)
         price = max(price, ZERO)
-        side = OrderSide.SELL if amount > 0 else OrderSide.BUY
-        order_id = ctx.ids("order")
-        order = Order(
-            order_id=order_id,
-            client_order_id=f"autoclose-{ctx.now_ms}{order_id}",
-            symbol=pos.symbol,
-            side=side,
-            position_side=pos.side,
-            type=OrderType.LIMIT,
-            time_in_force=TimeInForce.IOC,
-            quantity=abs(amount),
-            price=price,
-            reduce_only=True,
-            time=ctx.now_ms,
-            update_time=ctx.now_ms,
-        )
-        ops.fill(
-            acct,
-            ctx,
-            order,
-            abs(amount),
-            price,
-            maker=False,
-            out=out,
-            commission_rate=ZERO,
-            exec_type=ExecutionType.CALCULATED,
-        )
-        out.records.append(
-            ForceOrderRecord(
-                account_id=acct.account_id,
-                order_id=order_id,
-                symbol=pos.symbol,
-                client_order_id=order.client_order_id,
-                auto_close_type=AutoCloseType.LIQUIDATION,
-                side=side,
-                position_side=pos.side,
-                price=price,
-                avg_price=price,
-                quantity=abs(amount),
-                time=ctx.now_ms,
-                update_time=ctx.now_ms,
-            )
+        force_close(
+            acct, ctx, pos.symbol, pos.side, abs(amount), price, AutoCloseType.LIQUIDATION, out
         )
         bankrupt.append(
             Bankruptcy(
@@ -202,17 +162,34 @@ def adl_close(
 ) -> Outcome:
     """Close `qty` of a counterparty's position at the bankrupt `price` (auto-deleveraging)."""
     out = Outcome()
+    force_close(acct, ctx, symbol, side, qty, price, AutoCloseType.ADL, out)
+    return out
+
+
+def force_close(
+    acct: Account,
+    ctx: Ctx,
+    symbol: str,
+    side: PositionSide,
+    qty: Decimal,
+    price: Decimal,
+    kind: AutoCloseType,
+    out: Outcome,
+) -> None:
+    """A forced, fee-free close of `qty` at `price`: a liquidation (IOC, clientOrderId
+    `autoclose-<time><id>`) or an ADL (GTC, `adl_autoclose`), as the docs' forceOrders show."""
     pos = acct.position(symbol, side)
     order_side = OrderSide.SELL if pos.amount > 0 else OrderSide.BUY
     order_id = ctx.ids("order")
+    liquidation = kind is AutoCloseType.LIQUIDATION
     order = Order(
         order_id=order_id,
-        client_order_id="adl_autoclose",
+        client_order_id=f"autoclose-{ctx.now_ms}{order_id}" if liquidation else "adl_autoclose",
         symbol=symbol,
         side=order_side,
         position_side=side,
         type=OrderType.LIMIT,
-        time_in_force=TimeInForce.GTC,
+        time_in_force=TimeInForce.IOC if liquidation else TimeInForce.GTC,
         quantity=qty,
         price=price,
         reduce_only=True,
@@ -235,8 +212,8 @@ def adl_close(
             account_id=acct.account_id,
             order_id=order_id,
             symbol=symbol,
-            client_order_id="adl_autoclose",
-            auto_close_type=AutoCloseType.ADL,
+            client_order_id=order.client_order_id,
+            auto_close_type=kind,
             side=order_side,
             position_side=side,
             price=price,
@@ -246,7 +223,6 @@ def adl_close(
             update_time=ctx.now_ms,
         )
     )
-    return out
 
 
 def adl_scores(

@@ -48,26 +48,39 @@ def _all_position_figures(
     return rows
 
 
-def balance(acct: Account, market: Market, marks: Marks) -> list[m.BalanceRow]:
-    figs = fig.compute(acct, market, marks)
+def _asset_rows(
+    acct: Account, market: Market, figs: fig.AccountFigures
+) -> list[tuple[fig.AssetFigures, bool, int]]:
+    """Per futures asset (the settle asset always): its figures, marginAvailable, updateTime."""
     rows = []
     for asset in sorted(set(acct.futures) | {market.settle_asset}):
-        af = figs.assets.get(asset) or fig.AssetFigures(asset, ZERO, ZERO)
         spec = market.assets.get(asset)
         rows.append(
-            m.BalanceRow(
-                account_alias=acct.alias,
-                asset=asset,
-                wallet_balance=show_money(af.wallet_balance),
-                cross_wallet_balance=show_money(af.cross_wallet_balance),
-                cross_unrealized_profit=show_money(af.cross_unrealized_pnl),
-                available_balance=show_money_down(af.available_balance),
-                max_withdraw_amount=show_money_down(af.max_withdraw_amount),
-                margin_available=bool(spec and spec.margin_available),
-                update_time=acct.asset_update_time.get(asset, 0),
+            (
+                figs.assets.get(asset) or fig.AssetFigures(asset, ZERO, ZERO),
+                bool(spec and spec.margin_available),
+                acct.asset_update_time.get(asset, 0),
             )
         )
     return rows
+
+
+def balance(acct: Account, market: Market, marks: Marks) -> list[m.BalanceRow]:
+    figs = fig.compute(acct, market, marks)
+    return [
+        m.BalanceRow(
+            account_alias=acct.alias,
+            asset=af.asset,
+            wallet_balance=show_money(af.wallet_balance),
+            cross_wallet_balance=show_money(af.cross_wallet_balance),
+            cross_unrealized_profit=show_money(af.cross_unrealized_pnl),
+            available_balance=show_money_down(af.available_balance),
+            max_withdraw_amount=show_money_down(af.max_withdraw_amount),
+            margin_available=margin_available,
+            update_time=update_time,
+        )
+        for af, margin_available, update_time in _asset_rows(acct, market, figs)
+    ]
 
 
 def account_info(acct: Account, market: Market, marks: Marks) -> m.AccountInfo:
@@ -75,28 +88,25 @@ def account_info(acct: Account, market: Market, marks: Marks) -> m.AccountInfo:
     settle = figs.assets.get(market.settle_asset) or fig.AssetFigures(
         market.settle_asset, ZERO, ZERO
     )
-    assets = []
-    for asset in sorted(set(acct.futures) | {market.settle_asset}):
-        af = figs.assets.get(asset) or fig.AssetFigures(asset, ZERO, ZERO)
-        spec = market.assets.get(asset)
-        assets.append(
-            m.AccountAsset(
-                asset=asset,
-                wallet_balance=show_money(af.wallet_balance),
-                unrealized_profit=show_money(af.unrealized_pnl),
-                margin_balance=show_money(af.margin_balance),
-                maintenance_margin=show_money(af.maint_margin),
-                initial_margin=show_money(af.initial_margin),
-                position_initial_margin=show_money(af.position_initial_margin),
-                open_order_initial_margin=show_money(af.open_order_initial_margin),
-                cross_wallet_balance=show_money(af.cross_wallet_balance),
-                cross_unrealized_profit=show_money(af.cross_unrealized_pnl),
-                available_balance=show_money_down(af.available_balance),
-                max_withdraw_amount=show_money_down(af.max_withdraw_amount),
-                margin_available=bool(spec and spec.margin_available),
-                update_time=acct.asset_update_time.get(asset, 0),
-            )
+    assets = [
+        m.AccountAsset(
+            asset=af.asset,
+            wallet_balance=show_money(af.wallet_balance),
+            unrealized_profit=show_money(af.unrealized_pnl),
+            margin_balance=show_money(af.margin_balance),
+            maintenance_margin=show_money(af.maint_margin),
+            initial_margin=show_money(af.initial_margin),
+            position_initial_margin=show_money(af.position_initial_margin),
+            open_order_initial_margin=show_money(af.open_order_initial_margin),
+            cross_wallet_balance=show_money(af.cross_wallet_balance),
+            cross_unrealized_profit=show_money(af.cross_unrealized_pnl),
+            available_balance=show_money_down(af.available_balance),
+            max_withdraw_amount=show_money_down(af.max_withdraw_amount),
+            margin_available=margin_available,
+            update_time=update_time,
         )
+        for af, margin_available, update_time in _asset_rows(acct, market, figs)
+    ]
     positions = [
         m.AccountPosition(
             symbol=pf.position.symbol,
