@@ -11,8 +11,11 @@ client reaches) and one funded account, then times sequential signed ``GET /fapi
     python-binance         futures endpoint v2 "balance", signed
     binance-futures-conn.  UMFutures.sign_request("GET", "/fapi/v2/balance")
     floor                  http.client keep-alive loop, HMAC signed by hand, body not parsed
+    urllib3                the same loop through a urllib3 HTTPConnectionPool (what Client's
+                           default transport uses), body read, not parsed
 
-and then 32 calls in flight: ``AsyncClient`` against raw aiohttp (signed by hand, body read).
+and then 32 calls in flight: ``AsyncClient`` against raw aiohttp (signed by hand, body read),
+the library under AsyncClient's default transport.
 
 Peers are installed into throwaway venvs under the temp dir (``python -m venv`` + pip); a peer
 whose install fails is skipped with the reason printed. Every contender runs in its own process,
@@ -23,6 +26,7 @@ round of each. The last line is one JSON object:
     sync_vs_ccxt       our calls/s over ccxt's                  (target >= 2.5)
     sync_vs_floor      our time per call over the floor's       (target <= 1.3)
     async_vs_aiohttp   our calls/s over aiohttp's, 32 in flight (target >= 0.8)
+    sync_vs_urllib3    our time per call over raw urllib3's     (what the SDK adds to its library)
 """
 
 from __future__ import annotations
@@ -99,6 +103,25 @@ def call():
     assert response.status == 200
 
 run(call, "http.client " + platform.python_version())
+"""
+
+URLLIB3 = """
+import hashlib, hmac
+from urllib.parse import urlsplit
+import urllib3
+url = urlsplit(BASE)
+pool = urllib3.HTTPConnectionPool(url.hostname, url.port, maxsize=1)
+secret = SECRET.encode()
+headers = {"X-MBX-APIKEY": KEY}
+
+def call():
+    query = f"recvWindow=5000&timestamp={int(time.time() * 1000)}"
+    signature = hmac.new(secret, query.encode(), hashlib.sha256).hexdigest()
+    target = f"/fapi/v2/balance?{query}&signature={signature}"
+    response = pool.urlopen("GET", target, headers=headers, retries=False, preload_content=True)
+    assert response.status == 200
+
+run(call, "urllib3 " + urllib3.__version__)
 """
 
 CCXT = """
@@ -335,7 +358,7 @@ def start(contender: Contender, workdir: Path, args: list[str]) -> subprocess.Po
 
 
 def label(name: str) -> str:
-    short = {"ours (Client)": "ours", "floor (http.client)": "floor"}
+    short = {"ours (Client)": "ours", "floor (http.client)": "floor", "urllib3 (pool)": "urllib3"}
     return short.get(name, "ours-async" if name == "ours (AsyncClient)" else name)
 
 
@@ -372,6 +395,7 @@ def main() -> None:
         sync = [
             Contender("ours (Client)", OURS, sys.executable, "sync"),
             Contender("floor (http.client)", FLOOR, sys.executable, "sync"),
+            Contender("urllib3 (pool)", URLLIB3, sys.executable, "sync"),
         ]
         for name, script in (
             ("ccxt", CCXT),
@@ -425,6 +449,8 @@ def main() -> None:
     if "floor (http.client)" in measured:
         # time per call is 1 / rate: ours over the floor's
         summary["sync_vs_floor"] = round(measured["floor (http.client)"].median() / ours, 2)
+    if "urllib3 (pool)" in measured:
+        summary["sync_vs_urllib3"] = round(measured["urllib3 (pool)"].median() / ours, 2)
     for name, key_name in (
         ("python-binance", "sync_vs_python_binance"),
         ("binance-futures-connector", "sync_vs_binance_futures_connector"),

@@ -19,7 +19,9 @@ Layout (one concept per module, as httpx's):
     _limits     the request-weight gate (X-MBX-USED-WEIGHT-1M, Retry-After)
     _paginate   the history pager (7-day windows, pages, no gaps or repeats)
     _stream     the user data stream policy (keepalive, reconnect, new keys)
-    _transport  the default HTTP/1.1 keep-alive transports (sockets, asyncio streams)
+    _transport  what a transport is (exchange(send) -> Reply) and the httpx adapters
+    _urllib3    Client's default transport (urllib3 pools, a proxy from the environment)
+    _aiohttp    AsyncClient's default transport (one aiohttp session, loaded on first use)
     _base       what the two faces share besides the core
     _sync       Client (and UserStream): drives the flow with blocking I/O and time.sleep
     _async      AsyncClient (and AsyncUserStream): drives the same flow with await

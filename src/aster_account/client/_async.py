@@ -9,25 +9,23 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Self, TypeVar, overload
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from aster_account.client import _endpoints as api
-from aster_account.client._base import (
-    POOL_LIMITS,
-    BaseClient,
-    method_signature,
-    proxy_for,
-)
+from aster_account.client._base import BaseClient, method_signature, proxy_for
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
 from aster_account.client._stream import StreamPolicy, stream_base
-from aster_account.client._transport import AsyncHttp11Transport, Reply
+from aster_account.client._transport import AsyncHttpxTransport
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
 from aster_account.protocol.errors import AsterError, InvalidListenKey
 from aster_account.protocol.models import Event, ForceOrder, Income, MarginHistoryEntry
+
+if TYPE_CHECKING:
+    from aster_account.client._aiohttp import AiohttpTransport
 
 __all__ = ["AsyncClient", "AsyncUserStream"]
 
@@ -179,8 +177,11 @@ class AsyncClient(BaseClient):
     (:class:`RawResponse`: status, headers, bytes, ``json()``). Errors raise their
     ``protocol.errors`` class. See ``aster_account.client`` for clock, weight and retry rules.
 
-    ``transport`` is any ``httpx.AsyncBaseTransport`` (``httpx.MockTransport`` in tests).
-    ``now`` and ``sleep`` replace the wall clock and the pause (simulations, tests).
+    Requests go through one aiohttp session (keep-alive, up to 100 connections at once, made
+    on first use in the running loop and closed by ``aclose()`` / ``async with``; the proxy
+    HTTP(S)_PROXY names, if any); ``transport`` is any ``httpx.AsyncBaseTransport`` to use
+    instead (``httpx.MockTransport`` in tests). ``now`` and ``sleep`` replace the wall clock and
+    the pause (simulations, tests).
     """
 
     def __init__(
@@ -214,15 +215,16 @@ class AsyncClient(BaseClient):
             now=now,
         )
         self._sleep = sleep
-        # The transport is driven directly: the core builds complete requests, and an httpx
-        # client's cookies, redirects and auth hooks are nothing Aster needs (see _transport).
-        proxy = proxy_for(self.base_url)
-        self._transport: httpx.AsyncBaseTransport = transport or (
-            httpx.AsyncHTTPTransport(limits=POOL_LIMITS, proxy=proxy)
-            if proxy
-            else AsyncHttp11Transport()
-        )
-        self._fast = self._transport if isinstance(self._transport, AsyncHttp11Transport) else None
+        # The transport is driven directly: the core builds complete requests, and a client
+        # library's cookies, redirects, retries and auth hooks are nothing Aster needs.
+        self._transport: AsyncHttpxTransport | AiohttpTransport
+        if transport is not None:
+            self._transport = AsyncHttpxTransport(transport)
+        else:
+            # aiohttp loads here, not with the package: blocking programs never need it
+            from aster_account.client._aiohttp import AiohttpTransport
+
+            self._transport = AiohttpTransport(trust_env=proxy_for(self.base_url) is not None)
         self.raw = _Raw(self)
 
     # -- the I/O: the only lines Client writes differently --------------------------------
@@ -233,7 +235,7 @@ class AsyncClient(BaseClient):
             while True:
                 if isinstance(action, Send):
                     try:
-                        reply = await self._exchange(action)
+                        reply = await self._transport.exchange(action)
                     except httpx.RequestError as exc:
                         action = flow.throw(exc)
                     else:
@@ -246,16 +248,6 @@ class AsyncClient(BaseClient):
             return result
         finally:
             flow.close()
-
-    async def _exchange(self, send: Send) -> Reply:
-        if self._fast is not None:
-            return await self._fast.exchange(send)
-        response = await self._transport.handle_async_request(send.to_httpx())
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
 
     async def _walk(self, walk: Walk[R]) -> AsyncIterator[R]:
         while (call := walk.next_call()) is not None:

@@ -7,13 +7,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, Final
 
-import httpx
-
 from aster_account.client._core import ClientCore
 
-__all__ = ["POOL_LIMITS", "WRAPPER_ASSIGNMENTS", "BaseClient", "method_signature"]
+__all__ = ["WRAPPER_ASSIGNMENTS", "BaseClient", "method_signature", "proxy_for"]
 
-POOL_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 # What a method takes from its builder: not __wrapped__, so that help() shows the method's own
 # signature (the result, not the Call).
 WRAPPER_ASSIGNMENTS: Final = ("__name__", "__doc__")

@@ -75,7 +75,7 @@ from aster_account.protocol.errors import (
     aster_error,
     from_response,
 )
-from aster_account.protocol.signing import encode_params, signed_query
+from aster_account.protocol.signing import encode_params, sign
 from aster_account.protocol.wire import from_wire, from_wire_list
 
 __all__ = [
@@ -250,7 +250,8 @@ PARSERS: Final[dict[str, Callable[[Any], Any]]] = {
 
 @dataclass(slots=True)
 class RawResponse:
-    """An answer as it came: ``status_code``, ``headers``, ``content`` (bytes) and ``json()``.
+    """An answer as it came: ``status_code``, ``headers`` (a case-insensitive mapping),
+    ``content`` (bytes) and ``json()``.
 
     ``parse()`` gives the typed result the normal methods return. ``used_weight`` is the
     server's ``X-MBX-USED-WEIGHT-1M``. A transfer recovered after a lost response (see the
@@ -316,8 +317,8 @@ class Sleep:
 
 Action: TypeAlias = Send | Sleep
 Flow: TypeAlias = Generator[Action, Any, T]
-"""Yields actions; is sent the answer (a ``Reply``: ``httpx.Response`` or ``Answer``) after a
-Send and None after a Sleep; is thrown the ``httpx.RequestError`` of a Send that failed."""
+"""Yields actions; is sent the answer (a ``Reply``: ``httpx.Response`` or ``_transport.Answer``)
+after a Send and None after a Sleep; is thrown the ``httpx.RequestError`` of a Send that failed."""
 
 
 class _Secret:
@@ -441,8 +442,14 @@ class ClientCore:
 
     # -- building ------------------------------------------------------------------------------
 
-    def build(self, call: Call[Any], timestamp_ms: int) -> Send:
-        """The HTTP request of one attempt; signed endpoints are signed with ``timestamp_ms``."""
+    def build(self, call: Call[Any], timestamp_ms: int, encoded: str | None = None) -> Send:
+        """The HTTP request of one attempt; signed endpoints are signed with ``timestamp_ms``.
+
+        ``encoded``: ``encode_params(call.params)``, when the caller has it already (the
+        parameters are the same on every attempt; only the timestamp and signature change).
+        """
+        if encoded is None:
+            encoded = encode_params(call.params)
         ep = call.endpoint
         headers: dict[str, str]
         if ep.security.needs_key:
@@ -458,12 +465,14 @@ class ClientCore:
                 raise MissingCredentials(
                     f"{ep.name} is signed: pass api_secret=... or set ASTER_API_SECRET."
                 )
-            query = signed_query(
-                (*call.params, ("recvWindow", self.recv_window), ("timestamp", timestamp_ms)),
-                self._secret.reveal(),
-            )
+            # signing.signed_query of (*params, recvWindow, timestamp), with the params' part
+            # encoded once per call: the two numbers need no escaping
+            payload = f"recvWindow={self.recv_window}&timestamp={timestamp_ms}"
+            if encoded:
+                payload = f"{encoded}&{payload}"
+            query = f"{payload}&signature={sign(self._secret.reveal(), payload)}"
         else:
-            query = encode_params(call.params)
+            query = encoded
         target = f"{ep.path}?{query}" if query else ep.path
         return Send(
             ep.method, f"{self.base_url}{target}", headers, self.timeout, self._origin, target
@@ -518,16 +527,20 @@ class ClientCore:
         attempt = limited = 0
         resynced = maybe_applied = False
         first_timestamp: int | None = None
+        clock, gate = self.clock, self.gate
+        encoded = encode_params(call.params)
         while True:
-            if ep.signed:
+            # the nested flows only when there is something to do (most calls: nothing)
+            if ep.signed and clock.due(self.local_ms()):
                 yield from self._ensure_clock()
-            yield from self._throttle(weight)
-            generation = self.clock.generation
+            if gate.acquire(weight, self.server_ms()) > 0:
+                yield from self._throttle(weight)
+            generation = clock.generation
             sent = self.local_ms()
-            timestamp = self.clock.server_ms(sent)
+            timestamp = clock.server_ms(sent)
             if first_timestamp is None:
                 first_timestamp = timestamp
-            send = self.build(call, timestamp)
+            send = self.build(call, timestamp, encoded)
             err: AsterError
             try:
                 response: Reply = yield send
@@ -548,7 +561,7 @@ class ClientCore:
                         err = AsterError(
                             f"{ep.method} {ep.path}: HTTP {status} with a body that is not JSON.",
                             http_status=status,
-                            headers=headers,
+                            headers=_plain(headers),
                         )
                     else:
                         embedded = _embedded_error(data, status, headers)
@@ -558,7 +571,7 @@ class ClientCore:
                             return RawResponse(ep, status, headers, content, data, sent, received)
                         err = embedded
                 else:
-                    err = from_response(status, content, headers)
+                    err = from_response(status, content, _plain(headers))
             # -- what now? ---------------------------------------------------------------------
             if isinstance(err, InvalidTimestamp) and ep.signed and not resynced:
                 resynced = True
@@ -630,9 +643,8 @@ class ClientCore:
         gate = self.gate
         while True:
             now = self.server_ms()
-            delay = gate.delay(weight, now)
+            delay = gate.acquire(weight, now)
             if delay <= 0:
-                gate.take(weight, now)
                 return
             if delay > self.max_wait:
                 error = IPBannedError if gate.banned(now) else RateLimitError
@@ -776,8 +788,14 @@ def _embedded_error(data: Any, status: int, headers: Mapping[str, str]) -> Aster
         return None
     msg = data.get("msg")
     return aster_error(
-        number, msg if isinstance(msg, str) else None, http_status=status, headers=headers
+        number, msg if isinstance(msg, str) else None, http_status=status, headers=_plain(headers)
     )
+
+
+def _plain(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers as an error keeps them (a plain dict): names in lowercase, whichever library
+    read them, so ``err.headers["retry-after"]`` works for every transport."""
+    return {name.lower(): value for name, value in headers.items()}
 
 
 def _uncertain(err: AsterError) -> bool:

@@ -12,7 +12,8 @@ in that minute, which includes other programs on the same IP. The gate keeps:
 
 ``delay(weight, now)`` is how long to wait before a request of that weight may leave: nothing if
 it fits, else until the next server minute (plus ``margin_ms`` for clock error), or until the end
-of the block. Pure: times are server-clock milliseconds, passed in.
+of the block; ``acquire`` is ``delay`` that also counts the request when it may leave. Pure:
+times are server-clock milliseconds, passed in.
 """
 
 from __future__ import annotations
@@ -67,6 +68,16 @@ class WeightGate:
                 return 0.0
             next_minute = (self.minute + 1) * MINUTE_MS
             return (next_minute - now_ms + self.margin_ms) / 1000
+
+    def acquire(self, weight: int, now_ms: int) -> float:
+        """``delay``, and when that is nothing, ``take`` at once (one lock for both)."""
+        with self._lock:
+            if self.blocked_until <= now_ms:
+                self._roll(now_ms)
+                if self.used == 0 or self.used + weight <= self.limit:
+                    self.used += weight
+                    return 0.0
+        return self.delay(weight, now_ms)
 
     def take(self, weight: int, now_ms: int) -> None:
         """Count a request that is leaving now."""

@@ -16,7 +16,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from aster_account.client import _endpoints as api
 from aster_account.client._base import (
-    POOL_LIMITS,
     WRAPPER_ASSIGNMENTS,
     BaseClient,
     method_signature,
@@ -24,7 +23,8 @@ from aster_account.client._base import (
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
 from aster_account.client._stream import StreamPolicy, stream_base
-from aster_account.client._transport import Http11Transport, Reply
+from aster_account.client._transport import HttpxTransport
+from aster_account.client._urllib3 import Urllib3Transport
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
 from aster_account.protocol.errors import AsterError, InvalidListenKey
 from aster_account.protocol.models import Event, ForceOrder, Income, MarginHistoryEntry
@@ -175,8 +175,9 @@ class Client(BaseClient):
     (:class:`RawResponse`: status, headers, bytes, ``json()``). Errors raise their
     ``protocol.errors`` class. See ``aster_account.client`` for clock, weight and retry rules.
 
-    ``transport`` is any ``httpx.BaseTransport`` (``httpx.MockTransport`` in tests). ``now`` and
-    ``sleep`` replace the wall clock and the pause (simulations, tests).
+    Requests go through urllib3 (one keep-alive pool; the proxy HTTP(S)_PROXY names, if any);
+    ``transport`` is any ``httpx.BaseTransport`` to use instead (``httpx.MockTransport`` in
+    tests). ``now`` and ``sleep`` replace the wall clock and the pause (simulations, tests).
     """
 
     def __init__(
@@ -210,13 +211,13 @@ class Client(BaseClient):
             now=now,
         )
         self._sleep = sleep
-        # The transport is driven directly: the core builds complete requests, and an httpx
-        # client's cookies, redirects and auth hooks are nothing Aster needs (see _transport).
-        proxy = proxy_for(self.base_url)
-        self._transport: httpx.BaseTransport = transport or (
-            httpx.HTTPTransport(limits=POOL_LIMITS, proxy=proxy) if proxy else Http11Transport()
+        # The transport is driven directly: the core builds complete requests, and a client
+        # library's cookies, redirects, retries and auth hooks are nothing Aster needs.
+        self._transport: HttpxTransport | Urllib3Transport = (
+            HttpxTransport(transport)
+            if transport is not None
+            else Urllib3Transport(proxy=proxy_for(self.base_url))
         )
-        self._fast = self._transport if isinstance(self._transport, Http11Transport) else None
         self.raw = _Raw(self)
 
     # -- the I/O: the only lines AsyncClient writes differently --------------------------------
@@ -227,7 +228,7 @@ class Client(BaseClient):
             while True:
                 if isinstance(action, Send):
                     try:
-                        reply = self._exchange(action)
+                        reply = self._transport.exchange(action)
                     except httpx.RequestError as exc:
                         action = flow.throw(exc)
                     else:
@@ -240,16 +241,6 @@ class Client(BaseClient):
             return result
         finally:
             flow.close()
-
-    def _exchange(self, send: Send) -> Reply:
-        if self._fast is not None:
-            return self._fast.exchange(send)
-        response = self._transport.handle_request(send.to_httpx())
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
 
     def _walk(self, walk: Walk[R]) -> Iterator[R]:
         while (call := walk.next_call()) is not None:

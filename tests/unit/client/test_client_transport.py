@@ -1,20 +1,29 @@
-"""The default transports against a scripted socket server: what they send, how they read
-bodies, keep-alive, and which httpx error each failure becomes (the retry rules rest on it)."""
+"""The default transports (urllib3 for Client, aiohttp for AsyncClient) against a scripted socket
+server: what they send, how they read bodies, keep-alive, proxies, and which httpx error each
+failure becomes (the retry rules rest on it)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import aiohttp
 import httpx
 import pytest
+from urllib3 import exceptions as u3
 
+from aster_account import AsyncClient, Client
+from aster_account.client._aiohttp import AiohttpTransport
+from aster_account.client._aiohttp import httpx_error as from_aiohttp
 from aster_account.client._core import Send
-from aster_account.client._transport import AsyncHttp11Transport, Http11Transport
+from aster_account.client._urllib3 import Urllib3Transport
+from aster_account.client._urllib3 import httpx_error as from_urllib3
+from aster_account.protocol.errors import TransportError, UnknownOutcome
 
 Script = Callable[[socket.socket, bytes], bool]  # answer one request; False: close
 
@@ -55,6 +64,12 @@ def respond_then_close(body: bytes) -> Script:
         return False
 
     return answer
+
+
+def server_time(conn: socket.socket, request: bytes) -> bool:
+    """GET /fapi/v1/time: the client measures the clock before its first signed request."""
+    assert request.startswith(b"GET /fapi/v1/time ")
+    return respond(f'{{"serverTime":{time.time_ns() // 1_000_000}}}'.encode())(conn, request)
 
 
 def hang_up(conn: socket.socket, _request: bytes) -> bool:
@@ -110,6 +125,9 @@ class ScriptedServer:
                     if not self.scripts.pop(0)(conn, request):
                         break
 
+    def head(self, number: int = 0) -> list[bytes]:
+        return self.requests[number].split(b"\r\n")
+
     def close(self) -> None:
         self.listener.close()
 
@@ -127,50 +145,62 @@ def server() -> Iterator[Callable[..., ScriptedServer]]:
         s.close()
 
 
-def send(port: int, target: str = "/fapi/v1/ping", timeout: float = 2.0) -> Send:
+def send(
+    port: int, target: str = "/fapi/v1/ping", timeout: float = 2.0, method: str = "GET"
+) -> Send:
     headers = {"User-Agent": "t", "X-MBX-APIKEY": "k"}
     url = f"http://127.0.0.1:{port}{target}"
-    return Send("GET", url, headers, timeout, ("http", "127.0.0.1", port), target)
+    return Send(method, url, headers, timeout, ("http", "127.0.0.1", port), target)
+
+
+def closed_port() -> int:
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        port: int = spare.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+# -- urllib3 (Client) --------------------------------------------------------------------------
 
 
 def test_request_head_and_keep_alive(server: Callable[..., ScriptedServer]) -> None:
     srv = server(respond(b'{"a":1}', extra="X-MBX-USED-WEIGHT-1M: 7\r\n"), respond(b"[]"))
-    transport = Http11Transport()
+    transport = Urllib3Transport()
     first = transport.exchange(send(srv.port, "/fapi/v2/balance?timestamp=1&signature=ab"))
     second = transport.exchange(send(srv.port))
     assert (first.status_code, first.content) == (200, b'{"a":1}')
-    assert first.headers["x-mbx-used-weight-1m"] == "7"
+    assert first.headers["x-mbx-used-weight-1m"] == "7"  # names in any case
     assert second.content == b"[]"
     assert srv.connections == 1  # kept alive
-    assert srv.requests[0].split(b"\r\n") == [
-        b"GET /fapi/v2/balance?timestamp=1&signature=ab HTTP/1.1",
-        f"Host: 127.0.0.1:{srv.port}".encode(),
-        b"User-Agent: t",
-        b"X-MBX-APIKEY: k",
-    ]
+    head = srv.head()
+    assert head[0] == b"GET /fapi/v2/balance?timestamp=1&signature=ab HTTP/1.1"
+    assert f"Host: 127.0.0.1:{srv.port}".encode() in head
+    assert b"User-Agent: t" in head and b"X-MBX-APIKEY: k" in head
     transport.close()
 
 
-def test_a_request_other_than_get_says_it_has_no_body(
-    server: Callable[..., ScriptedServer],
-) -> None:
+def test_a_post_says_it_has_no_body(server: Callable[..., ScriptedServer]) -> None:
     srv = server(respond(b"{}"))
-    transport = Http11Transport()
-    post = send(srv.port, "/fapi/v1/leverage?symbol=X&leverage=5")
-    post = Send("POST", post.url, post.headers, post.timeout, post.origin, post.target)
-    transport.exchange(post)
-    assert (
-        srv.requests[0].split(b"\r\n")[0] == b"POST /fapi/v1/leverage?symbol=X&leverage=5 HTTP/1.1"
-    )
-    assert b"Content-Length: 0" in srv.requests[0].split(b"\r\n")
+    transport = Urllib3Transport()
+    transport.exchange(send(srv.port, "/fapi/v1/leverage?symbol=X&leverage=5", method="POST"))
+    assert srv.head()[0] == b"POST /fapi/v1/leverage?symbol=X&leverage=5 HTTP/1.1"
+    assert b"Content-Length: 0" in srv.head()
     transport.close()
 
 
 def test_chunked_and_read_to_close_bodies(server: Callable[..., ScriptedServer]) -> None:
     srv = server(chunked(b'{"x":', b"2}"), until_close(b"all of it"), respond(b"again"))
-    transport = Http11Transport()
+    transport = Urllib3Transport()
     answer = transport.exchange(send(srv.port))
-    assert answer.content == b'{"x":2}' and answer.headers["x-a"] == "1"
+    assert answer.content == b'{"x":2}' and answer.headers["X-A"] == "1"
     assert transport.exchange(send(srv.port)).content == b"all of it"
     assert transport.exchange(send(srv.port)).content == b"again"
     assert srv.connections == 2  # the read-to-close answer ended its connection
@@ -181,7 +211,7 @@ def test_an_idle_connection_the_server_closed_is_not_reused(
     server: Callable[..., ScriptedServer],
 ) -> None:
     srv = server(respond_then_close(b"1"), respond(b"2"))
-    transport = Http11Transport()
+    transport = Urllib3Transport()
     assert transport.exchange(send(srv.port)).content == b"1"
     time.sleep(0.05)
     assert transport.exchange(send(srv.port)).content == b"2"
@@ -192,12 +222,9 @@ def test_an_idle_connection_the_server_closed_is_not_reused(
 def test_failures_map_to_httpx_errors_by_whether_the_request_left(
     server: Callable[..., ScriptedServer],
 ) -> None:
-    transport = Http11Transport()
-    with socket.socket() as spare:
-        spare.bind(("127.0.0.1", 0))
-        closed_port = spare.getsockname()[1]
+    transport = Urllib3Transport()
     with pytest.raises(httpx.ConnectError):
-        transport.exchange(send(closed_port))
+        transport.exchange(send(closed_port()))
     srv = server(hang_up)
     with pytest.raises(httpx.RemoteProtocolError):
         transport.exchange(send(srv.port))
@@ -210,11 +237,65 @@ def test_failures_map_to_httpx_errors_by_whether_the_request_left(
     transport.close()
 
 
-def test_it_is_an_httpx_transport_too(server: Callable[..., ScriptedServer]) -> None:
-    srv = server(respond(b'{"serverTime":5}'))
-    with httpx.Client(transport=Http11Transport()) as client:
-        response = client.get(f"http://127.0.0.1:{srv.port}/fapi/v1/time")
-    assert response.json() == {"serverTime": 5}
+def test_urllib3_does_not_send_a_request_again(server: Callable[..., ScriptedServer]) -> None:
+    srv = server(hang_up, respond(b"{}"))
+    transport = Urllib3Transport()
+    with pytest.raises(httpx.RemoteProtocolError):
+        transport.exchange(send(srv.port, "/fapi/v1/order?orderId=1", method="DELETE"))
+    assert len(srv.requests) == 1
+    transport.close()
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (u3.NewConnectionError(None, "refused"), httpx.ConnectError),  # type: ignore[arg-type]
+        (u3.NameResolutionError("h", None, socket.gaierror()), httpx.ConnectError),  # type: ignore[arg-type]
+        (u3.ConnectTimeoutError("connect timed out"), httpx.ConnectTimeout),
+        (u3.ProxyError("no proxy", OSError("refused")), httpx.ConnectError),
+        (u3.SSLError(ssl.SSLCertVerificationError("verify failed")), httpx.ConnectError),
+        (u3.SSLError(ssl.SSLEOFError("EOF in violation of protocol")), httpx.ReadError),
+        (u3.ReadTimeoutError(None, "/", "read timed out"), httpx.ReadTimeout),  # type: ignore[arg-type]
+        (u3.ProtocolError("aborted", ConnectionResetError()), httpx.RemoteProtocolError),
+        (u3.EmptyPoolError(None, "full"), httpx.PoolTimeout),  # type: ignore[arg-type]
+        (u3.DecodeError("bad gzip"), httpx.ReadError),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else type(v).__name__,
+)
+def test_every_urllib3_error_is_mapped(raised: u3.HTTPError, expected: type[Exception]) -> None:
+    assert type(from_urllib3(raised)) is expected
+
+
+def test_client_over_urllib3_turns_failures_into_aster_errors(
+    server: Callable[..., ScriptedServer], no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    with (
+        Client(base_url=f"http://127.0.0.1:{closed_port()}", max_retries=0) as client,
+        pytest.raises(TransportError, match="could not connect"),
+    ):
+        client.ping()
+    srv = server(server_time, hang_up)
+    with (
+        Client("k", "s", f"http://127.0.0.1:{srv.port}", max_retries=0) as client,
+        pytest.raises(UnknownOutcome, match="may have been processed"),
+    ):
+        client.set_leverage("BTCUSDT", 5)
+    assert srv.head(1)[0].startswith(b"POST /fapi/v1/leverage?")
+
+
+def test_client_sends_through_the_proxy_the_environment_names(
+    server: Callable[..., ScriptedServer], no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    proxy = server(respond(b"{}"))
+    no_proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+    with Client(base_url="http://aster.invalid:8080") as client:
+        assert isinstance(client._transport, Urllib3Transport) and client._transport.proxy
+        client.ping()
+    # a forward proxy is asked for the absolute URL
+    assert proxy.head()[0] == b"GET http://aster.invalid:8080/fapi/v1/ping HTTP/1.1"
+
+
+# -- aiohttp (AsyncClient) ---------------------------------------------------------------------
 
 
 async def test_async_request_head_keep_alive_and_bodies(
@@ -226,8 +307,8 @@ async def test_async_request_head_keep_alive_and_bodies(
         until_close(b"end"),
         respond(b"fresh"),
     )
-    transport = AsyncHttp11Transport()
-    first = await transport.exchange(send(srv.port, "/x?y=1"))
+    transport = AiohttpTransport()
+    first = await transport.exchange(send(srv.port, "/x?y=1&s=a%2Cb"))
     assert first.headers["x-mbx-used-weight-1m"] == "3"
     assert (await transport.exchange(send(srv.port))).content == b"abcd"
     assert (await transport.exchange(send(srv.port))).content == b"end"
@@ -238,20 +319,26 @@ async def test_async_request_head_keep_alive_and_bodies(
     await asyncio.sleep(0.05)
     assert (await transport.exchange(send(again.port))).content == b"2"  # a new connection
     assert again.connections == 2
-    assert srv.requests[0].split(b"\r\n")[:2] == [
-        b"GET /x?y=1 HTTP/1.1",
-        f"Host: 127.0.0.1:{srv.port}".encode(),
-    ]
+    head = srv.head()
+    assert head[0] == b"GET /x?y=1&s=a%2Cb HTTP/1.1"  # the query exactly as signed
+    assert f"Host: 127.0.0.1:{srv.port}".encode() in head
+    assert b"User-Agent: t" in head and b"X-MBX-APIKEY: k" in head
+    await transport.aclose()
+
+
+async def test_async_a_post_says_it_has_no_body(server: Callable[..., ScriptedServer]) -> None:
+    srv = server(respond(b"{}"))
+    transport = AiohttpTransport()
+    await transport.exchange(send(srv.port, "/fapi/v1/leverage?leverage=5", method="POST"))
+    assert srv.head()[0] == b"POST /fapi/v1/leverage?leverage=5 HTTP/1.1"
+    assert b"Content-Length: 0" in srv.head()
     await transport.aclose()
 
 
 async def test_async_failures_map_to_httpx_errors(server: Callable[..., ScriptedServer]) -> None:
-    transport = AsyncHttp11Transport()
-    with socket.socket() as spare:
-        spare.bind(("127.0.0.1", 0))
-        closed_port = spare.getsockname()[1]
+    transport = AiohttpTransport()
     with pytest.raises(httpx.ConnectError):
-        await transport.exchange(send(closed_port))
+        await transport.exchange(send(closed_port()))
     srv = server(hang_up)
     with pytest.raises(httpx.RemoteProtocolError):
         await transport.exchange(send(srv.port))
@@ -264,8 +351,92 @@ async def test_async_failures_map_to_httpx_errors(server: Callable[..., Scripted
     await transport.aclose()
 
 
-async def test_async_it_is_an_httpx_transport_too(server: Callable[..., ScriptedServer]) -> None:
-    srv = server(respond(b'{"serverTime":6}'))
-    async with httpx.AsyncClient(transport=AsyncHttp11Transport()) as client:
-        response = await client.get(f"http://127.0.0.1:{srv.port}/fapi/v1/time")
-    assert response.json() == {"serverTime": 6}
+async def test_aiohttp_does_not_send_a_delete_again(server: Callable[..., ScriptedServer]) -> None:
+    # aiohttp resends PUT and DELETE once after a dropped connection unless told not to; a
+    # cancel whose answer was lost is the core's to decide (UnknownOutcome)
+    srv = server(respond(b"{}"), hang_up, respond(b"{}"))
+    transport = AiohttpTransport()
+    await transport.exchange(send(srv.port))
+    with pytest.raises(httpx.RemoteProtocolError):
+        await transport.exchange(send(srv.port, "/fapi/v1/order?orderId=1", method="DELETE"))
+    assert len(srv.requests) == 2
+    await transport.aclose()
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (aiohttp.ConnectionTimeoutError("connect timed out"), httpx.ConnectTimeout),
+        (aiohttp.SocketTimeoutError("read timed out"), httpx.ReadTimeout),
+        (TimeoutError(), httpx.ReadTimeout),
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
+        (aiohttp.ClientPayloadError("incomplete"), httpx.RemoteProtocolError),
+        (aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
+        (aiohttp.ClientConnectionResetError("reset"), httpx.ReadError),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else type(v).__name__,
+)
+def test_every_aiohttp_error_is_mapped(raised: Exception, expected: type[Exception]) -> None:
+    assert type(from_aiohttp(raised)) is expected
+
+
+async def test_the_session_is_made_on_first_use_and_closed_with_the_client(
+    server: Callable[..., ScriptedServer], no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    srv = server(respond(b"{}"))
+    client = AsyncClient(base_url=f"http://127.0.0.1:{srv.port}")
+    transport = client._transport
+    assert isinstance(transport, AiohttpTransport) and transport._session is None
+    assert not transport.trust_env  # no proxy: no per-request environment lookups
+    async with client:
+        await client.ping()
+        session = transport._session
+        assert session is not None and not session.closed
+    assert session.closed and transport._session is None
+
+
+def test_a_session_is_not_carried_into_another_event_loop(
+    server: Callable[..., ScriptedServer],
+) -> None:
+    srv = server(respond(b"{}"), respond(b"{}"))
+    transport = AiohttpTransport()
+    first = asyncio.new_event_loop()
+    try:
+        first.run_until_complete(transport.exchange(send(srv.port)))
+        with pytest.raises(RuntimeError, match="another event loop"):
+            asyncio.run(transport.exchange(send(srv.port)))
+        first.run_until_complete(transport.aclose())
+    finally:
+        first.close()
+
+    async def use_and_close() -> int:
+        try:
+            return (await transport.exchange(send(srv.port))).status_code
+        finally:
+            await transport.aclose()
+
+    assert asyncio.run(use_and_close()) == 200  # closed in its loop: a new loop starts afresh
+
+
+async def test_async_client_turns_failures_into_aster_errors(
+    server: Callable[..., ScriptedServer], no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    async with AsyncClient(base_url=f"http://127.0.0.1:{closed_port()}", max_retries=0) as c:
+        with pytest.raises(TransportError, match="could not connect"):
+            await c.ping()
+    srv = server(server_time, hang_up)
+    async with AsyncClient("k", "s", f"http://127.0.0.1:{srv.port}", max_retries=0) as c:
+        with pytest.raises(UnknownOutcome, match="may have been processed"):
+            await c.set_leverage("BTCUSDT", 5)
+    assert srv.head(1)[0].startswith(b"POST /fapi/v1/leverage?")
+
+
+async def test_async_client_sends_through_the_proxy_the_environment_names(
+    server: Callable[..., ScriptedServer], no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    proxy = server(respond(b"{}"))
+    no_proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+    async with AsyncClient(base_url="http://aster.invalid:8080") as client:
+        assert isinstance(client._transport, AiohttpTransport) and client._transport.trust_env
+        await client.ping()
+    assert proxy.head()[0] == b"GET http://aster.invalid:8080/fapi/v1/ping HTTP/1.1"
