@@ -39,6 +39,12 @@ class ServerClock:
         """The server's time now, as best known."""
         return local_ms + self.offset_ms
 
+    def latest_ms(self, local_ms: int) -> int:
+        """The latest the server's clock can read now: the estimate plus half the round trip
+        it was measured over (the server read its clock somewhere inside that round trip, so a
+        pause on the way back, a GC or a busy loop, puts the estimate behind by up to that)."""
+        return self.server_ms(local_ms) + ((self.round_trip_ms or 0) + 1) // 2
+
     def due(self, local_ms: int) -> bool:
         """Whether the offset should be measured before a signed request is sent."""
         return self._synced_at is None or local_ms - self._synced_at >= self.refresh_ms

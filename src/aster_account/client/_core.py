@@ -699,7 +699,9 @@ class ClientCore:
     def _range(
         self, start_time: int | datetime | None, end_time: int | datetime | None
     ) -> tuple[int, int]:
-        end = to_ms(end_time) if end_time is not None else self.server_ms()
+        # "until now": the server's now, which may be ahead of our estimate by the clock's
+        # uncertainty; a later end only takes in rows that exist
+        end = to_ms(end_time) if end_time is not None else self.clock.latest_ms(self.local_ms())
         start = to_ms(start_time) if start_time is not None else end - 7 * 24 * 3600 * 1000 + 1
         return start, end
 

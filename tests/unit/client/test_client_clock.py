@@ -26,6 +26,15 @@ def test_offset_is_server_time_minus_the_midpoint_of_the_round_trip() -> None:
     assert clock.server_ms(2000) == 6000
 
 
+def test_the_latest_server_time_allows_for_half_the_round_trip() -> None:
+    clock = ServerClock()
+    assert clock.latest_ms(1000) == 1000  # not measured: no offset, no allowance
+    # the server read 5000 somewhere between 1000 and 1021 on our clock: offset 3990 +- 10.5
+    clock.update(sent_ms=1000, server_ms=5000, received_ms=1021)
+    assert clock.server_ms(2000) == 5990
+    assert clock.latest_ms(2000) == 5990 + 11
+
+
 def test_first_signed_call_measures_the_offset_and_signs_with_it() -> None:
     time = FakeTime()
     fake = FakeAster(time, skew_ms=3000, latency_s=0.25)
