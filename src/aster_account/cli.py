@@ -45,8 +45,9 @@ import click
 from aster_account import __version__
 
 if TYPE_CHECKING:
-    from aster_account.client import Client
+    from aster_account.client import Client, StreamNotice
     from aster_account.protocol.errors import AsterError
+    from aster_account.protocol.models import Event
 
 
 @click.group()
@@ -899,6 +900,147 @@ def openable(client: Client, settings: Settings, symbol: str, leverage: int) -> 
     table(
         "Openable", ["symbol", "leverage", "notional (USDT)"], [(symbol.upper(), leverage, value)]
     )
+
+
+# -- the user data stream ----------------------------------------------------------------------
+
+
+def when_ms(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"{moment:%Y-%m-%d %H:%M:%S}.{ms % 1000:03d}"
+
+
+def pairs(**values: Any) -> str:
+    """``name=value`` for each value that is there, in the order given."""
+    return " ".join(f"{name}={text(value)}" for name, value in values.items() if value is not None)
+
+
+def event_line(event: Event) -> str:
+    """One line for a person: time, event type, the fields that say what happened."""
+    from aster_account.protocol import models
+
+    head = f"{when_ms(event.event_time)} {event.event_type.value}"
+    parts: list[str] = []
+    if isinstance(event, models.AccountUpdate):
+        parts.append(f"reason={event.update.reason.value}")
+        parts.extend(
+            f"{b.asset} {pairs(wallet=b.wallet_balance, cross=b.cross_wallet_balance)}"
+            f" change={text(b.balance_change)}"
+            for b in event.update.balances
+        )
+        parts.extend(
+            f"{p.symbol} {p.position_side.value} "
+            + pairs(
+                amount=p.position_amount,
+                entry=p.entry_price,
+                uPnL=p.unrealized_profit,
+                margin=p.margin_type.reply,
+            )
+            for p in event.update.positions
+        )
+    elif isinstance(event, models.OrderTradeUpdate):
+        o = event.order
+        parts.append(f"{o.symbol} {o.side.value} {o.order_type.value} {o.status.value}")
+        parts.append(
+            pairs(
+                qty=o.orig_qty,
+                filled=o.executed_qty,
+                last=f"{text(o.last_filled_qty)}@{text(o.last_filled_price)}"
+                if o.last_filled_qty
+                else None,
+                realized=o.realized_profit or None,
+                id=o.order_id,
+            )
+        )
+    elif isinstance(event, models.AccountConfigUpdate):
+        if event.leverage is not None:
+            parts.append(f"{event.leverage.symbol} leverage={event.leverage.leverage}")
+        if event.account is not None:
+            parts.append(
+                pairs(
+                    multiAssets=event.account.multi_assets_margin,
+                    hedgeMode=event.account.dual_side_position,
+                    feeDeduction=event.account.fee_deduction,
+                )
+            )
+    elif isinstance(event, models.MarginCall):
+        if event.cross_wallet_balance is not None:
+            parts.append(f"crossWallet={text(event.cross_wallet_balance)}")
+        parts.extend(
+            f"{p.symbol} {p.position_side.value} "
+            + pairs(
+                amount=p.position_amount,
+                mark=p.mark_price,
+                uPnL=p.unrealized_profit,
+                maintenance=p.maintenance_margin,
+            )
+            for p in event.positions
+        )
+    return "  ".join([head, *(p for p in parts if p)])
+
+
+def notice_line(notice: StreamNotice) -> str:
+    now = when_ms(int(datetime.now(UTC).timestamp() * 1000))
+    if notice.kind == "key":
+        what = "listenKey made" if notice.reconnects == 0 else "new listenKey (the old one ended)"
+    elif notice.kind == "connected":
+        what = (
+            "connected; waiting for events (Ctrl-C to stop)"
+            if notice.reconnects == 0
+            else f"reconnected after {notice.reconnects} disconnection(s); events sent meanwhile "
+            "were not received: `aster-account balance` / `positions` show the state now"
+        )
+    elif notice.kind == "disconnected":
+        reason = notice.reason or ("connection dropped" if notice.code == 1006 else "")
+        cause = " ".join(str(x) for x in (notice.code, reason) if x not in (None, ""))
+        lost = "disconnected" if notice.code is not None else "could not connect"
+        what = f"{lost} ({cause or 'no reason given'}); trying again in {notice.retry_in:.1f}s"
+    else:
+        what = "renewing the connection"
+    return f"{now} stream: {what}"
+
+
+@api_command()
+def stream(client: Client, settings: Settings) -> None:
+    """Print the account's events as they happen (user data stream), until Ctrl-C.
+
+    One line per event: time, event type and the fields that changed; with --json the event's
+    JSON as the server sends it, one object a line. Connections, reconnections (events sent
+    while disconnected are lost) and new listenKeys are reported on stderr.
+    """
+    import orjson
+
+    from aster_account.protocol.wire import to_wire
+
+    def notice(event: StreamNotice) -> None:
+        if settings.json:
+            payload = {
+                "notice": event.kind,
+                "reconnects": event.reconnects,
+                "code": event.code,
+                "reason": event.reason or None,
+                "retryIn": event.retry_in,
+            }
+            click.echo(
+                orjson.dumps({k: v for k, v in payload.items() if v is not None}).decode(), err=True
+            )
+        else:
+            click.echo(notice_line(event), err=True)
+
+    events = client.user_stream(on_notice=notice)
+    try:
+        with events:
+            for event in events:
+                if settings.json:
+                    click.echo(orjson.dumps(to_wire(event)).decode())
+                else:
+                    click.echo(event_line(event))
+    except KeyboardInterrupt:
+        # Ctrl-C is how this command ends: the key is closed (leaving the with) and it is a 0
+        if settings.json:
+            click.echo('{"notice":"stopped"}', err=True)
+        else:
+            click.echo(f"{when_ms(int(datetime.now(UTC).timestamp() * 1000))} stopped", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -214,3 +221,85 @@ def test_usage_errors_exit_2(cli: Any) -> None:
 def test_serve_is_still_there() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0 and "--weight-limit" in result.output
+
+
+# -- stream ------------------------------------------------------------------------------------
+
+
+class Lines:
+    """The lines of a pipe, read on a thread so that a test can wait for one with a deadline."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self.seen: list[str] = []
+        self._pipe = pipe
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self._pipe:
+            self._queue.put(line.rstrip("\n"))
+
+    def close(self) -> None:
+        """After the process has ended: the reader meets the end of the pipe, then it closes."""
+        self._reader.join(timeout=10)
+        self._pipe.close()
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r} in {timeout}s; seen: {self.seen}")
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["lines", "json"])
+def test_stream_prints_events_as_they_happen_until_ctrl_c(
+    aster: AsterProcess, keys: Keys, tmp_path: Path, as_json: bool
+) -> None:
+    env = {
+        **os.environ,
+        "ASTER_API_KEY": keys.api_key,
+        "ASTER_API_SECRET": keys.api_secret,
+        "ASTER_BASE_URL": aster.base_url,
+        "ASTER_ACCOUNT_CONFIG": str(tmp_path / "none.toml"),
+        "ASTER_PROFILE": "",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "aster_account.cli",
+        "stream",
+        *(["--json"] if as_json else []),
+    ]
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
+    try:
+        err.wait_for('"connected"' if as_json else "stream: connected")
+        with Client(keys.api_key, keys.api_secret, aster.base_url) as client:
+            client.transfer(asset="USDT", amount=Decimal("12.5"), kind_type="FUTURE_SPOT")
+        line = out.wait_for("ACCOUNT_UPDATE")
+        if as_json:
+            event = json.loads(line)  # the event as the server sends it
+            assert event["a"]["m"] == "WITHDRAW"
+            assert [(b["a"], Decimal(b["bc"])) for b in event["a"]["B"]] == [("USDT", -12.5)]
+        else:
+            assert "reason=WITHDRAW" in line and "USDT wallet=9987.5" in line
+            assert "change=-12.5" in line
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0, err.seen
+        err.wait_for("stopped")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        out.close()
+        err.close()

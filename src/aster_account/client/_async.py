@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from aster_account.client import _endpoints as api
 from aster_account.client._base import BaseClient, method_signature, proxy_for
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
-from aster_account.client._stream import StreamPolicy, stream_base
+from aster_account.client._stream import StreamNotice, StreamPolicy, stream_base
 from aster_account.client._transport import AsyncHttpxTransport
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
 from aster_account.protocol.errors import AsterError, InvalidListenKey
@@ -141,7 +141,8 @@ class AsyncUserStream:
                     except ConnectionClosed as exc:
                         if self._closed:
                             return
-                        code, reason = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (None, "")
+                        # no close frame: 1006, "closed abnormally" (RFC 6455 7.1.5)
+                        code, reason = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (1006, "")
                         await client._sleep(policy.ended(code, reason))
                         break
                     event = policy.read(frame)
@@ -271,13 +272,19 @@ class AsyncClient(BaseClient):
         await self.aclose()
 
     def user_stream(
-        self, *, keepalive: float = 30 * 60, stream_url: str | None = None
+        self,
+        *,
+        keepalive: float = 30 * 60,
+        stream_url: str | None = None,
+        on_notice: Callable[[StreamNotice], None] | None = None,
     ) -> AsyncUserStream:
         """The account's user data stream as an async iterator of ``protocol.models`` events.
 
         ``stream_url`` defaults to Aster's stream host for Aster, else this server (ws://).
+        ``on_notice`` is called with a ``StreamNotice`` when a key is made and when the
+        connection opens, ends (events may be lost until it is back) or is renewed.
         """
-        policy = StreamPolicy(keepalive_s=keepalive)
+        policy = StreamPolicy(keepalive_s=keepalive, on_notice=on_notice)
         return AsyncUserStream(self, policy, stream_url or stream_base(self.base_url))
 
     async def sync_clock(self) -> int:

@@ -15,7 +15,10 @@ A consumer owns one listenKey and one websocket on ``<stream base>/ws/<listenKey
 - ``close()`` closes the socket and the key (DELETE /fapi/v1/listenKey).
 
 Events can be missed while reconnecting: a consumer that must not miss state should read the
-REST snapshot (balance, positions) after ``reconnects`` grows, as the docs advise.
+REST snapshot (balance, positions) after ``reconnects`` grows, as the docs advise. To hear of
+it as it happens, pass ``on_notice`` to ``user_stream``: it is called with a
+:class:`StreamNotice` when a key is made and when the connection opens, ends (with the wait
+before the next try) or is renewed.
 
 ``StreamPolicy`` decides; ``_sync.UserStream`` and ``_async.AsyncUserStream`` do the I/O.
 Times are seconds (the client's ``now``), passed in.
@@ -24,6 +27,7 @@ Times are seconds (the client's ``now``), passed in.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,7 +36,7 @@ import orjson
 from aster_account.protocol.models import Event, ListenKeyExpired, parse_event
 from aster_account.protocol.wire import WireError
 
-__all__ = ["LIVE_STREAM_URL", "StreamPolicy", "stream_base"]
+__all__ = ["LIVE_STREAM_URL", "StreamNotice", "StreamPolicy", "stream_base"]
 
 log = logging.getLogger("aster_account.client.stream")
 
@@ -52,6 +56,32 @@ def stream_base(base_url: str) -> str:
 
 
 Due = Literal["keepalive", "renew"]
+NoticeKind = Literal["key", "connected", "disconnected", "renewing"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamNotice:
+    """A change of the stream itself, not of the account.
+
+    ``kind``:
+
+        key           a listenKey was made: the first, or a new one after the old one expired
+        connected     the websocket is open (``reconnects`` > 0: after a gap)
+        disconnected  it ended (``code`` 1006: dropped without a close frame), or could not
+                      open (``code`` None); the next try is in ``retry_in`` seconds. Events
+                      sent meanwhile are lost: read the REST snapshot (balance, positions)
+                      once it is connected again
+        renewing      it is being replaced on purpose (the 24-hour limit, an expired key)
+
+    ``reconnects`` counts the connections that have ended so far; ``reason`` is the close
+    reason or the failure.
+    """
+
+    kind: NoticeKind
+    reconnects: int
+    code: int | None = None
+    reason: str = ""
+    retry_in: float | None = None
 
 
 @dataclass
@@ -62,9 +92,14 @@ class StreamPolicy:
     max_backoff_s: float = 30.0
     key: str | None = None
     reconnects: int = 0
+    on_notice: Callable[[StreamNotice], None] | None = None
     _kept_alive_at: float = 0.0
     _connected_at: float | None = None
     _failures: int = 0
+
+    def _tell(self, notice: StreamNotice) -> None:
+        if self.on_notice is not None:
+            self.on_notice(notice)
 
     @property
     def connected(self) -> bool:
@@ -76,6 +111,7 @@ class StreamPolicy:
     def key_made(self, key: str, now: float) -> None:
         self.key = key
         self._kept_alive_at = now
+        self._tell(StreamNotice("key", self.reconnects))
 
     def kept_alive(self, now: float) -> None:
         self._kept_alive_at = now
@@ -88,6 +124,7 @@ class StreamPolicy:
 
     def opened(self, now: float) -> None:
         self._connected_at = now
+        self._tell(StreamNotice("connected", self.reconnects))
 
     def wait(self, now: float) -> float:
         """Seconds to wait for a frame before something else is due (at least a little)."""
@@ -127,9 +164,11 @@ class StreamPolicy:
         delay = float(min(self.max_backoff_s, self.backoff_s * 2**self._failures))
         self._failures += 1
         log.info("user stream ended (%s %s); again in %.1fs", code, reason, delay)
+        self._tell(StreamNotice("disconnected", self.reconnects, code, reason, delay))
         return delay
 
     def renewing(self) -> None:
         """The connection is being replaced on purpose (age): no backoff."""
         self._connected_at = None
         self.reconnects += 1
+        self._tell(StreamNotice("renewing", self.reconnects))

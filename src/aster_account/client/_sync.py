@@ -22,7 +22,7 @@ from aster_account.client._base import (
     proxy_for,
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
-from aster_account.client._stream import StreamPolicy, stream_base
+from aster_account.client._stream import StreamNotice, StreamPolicy, stream_base
 from aster_account.client._transport import HttpxTransport
 from aster_account.client._urllib3 import Urllib3Transport
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
@@ -139,7 +139,8 @@ class UserStream:
                     except ConnectionClosed as exc:
                         if self._closed:
                             return
-                        code, reason = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (None, "")
+                        # no close frame: 1006, "closed abnormally" (RFC 6455 7.1.5)
+                        code, reason = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (1006, "")
                         client._sleep(policy.ended(code, reason))
                         break
                     event = policy.read(frame)
@@ -263,13 +264,19 @@ class Client(BaseClient):
         self.close()
 
     def user_stream(
-        self, *, keepalive: float = 30 * 60, stream_url: str | None = None
+        self,
+        *,
+        keepalive: float = 30 * 60,
+        stream_url: str | None = None,
+        on_notice: Callable[[StreamNotice], None] | None = None,
     ) -> UserStream:
         """The account's user data stream as an iterator of ``protocol.models`` events.
 
         ``stream_url`` defaults to Aster's stream host for Aster, else this server (ws://).
+        ``on_notice`` is called with a ``StreamNotice`` when a key is made and when the
+        connection opens, ends (events may be lost until it is back) or is renewed.
         """
-        policy = StreamPolicy(keepalive_s=keepalive)
+        policy = StreamPolicy(keepalive_s=keepalive, on_notice=on_notice)
         return UserStream(self, policy, stream_url or stream_base(self.base_url))
 
     def sync_clock(self) -> int:

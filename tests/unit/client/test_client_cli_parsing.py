@@ -104,3 +104,64 @@ def test_every_hint_names_a_known_code_and_every_error_gets_a_hint() -> None:
     assert "wait 30s" in hint_for(RateLimitError(retry_after=30))
     assert "ASTER_API_KEY" in hint_for(MissingCredentials())
     assert hint_for(BadSymbol()) == HINTS[-1121]
+
+
+# -- the stream command's lines ----------------------------------------------------------------
+
+
+def test_stream_lines_name_the_event_its_time_and_what_changed() -> None:
+    from aster_account.cli import event_line
+    from aster_account.protocol.models import parse_event
+
+    update = parse_event(
+        {
+            "e": "ACCOUNT_UPDATE",
+            "E": NOW_MS + 7,
+            "T": NOW_MS,
+            "a": {
+                "m": "ORDER",
+                "B": [{"a": "USDT", "wb": "990.5", "cw": "990.5", "bc": "0"}],
+                "P": [
+                    {
+                        "s": "BTCUSDT",
+                        "pa": "0.010",
+                        "ep": "50000",
+                        "cr": "0",
+                        "up": "1.25",
+                        "mt": "isolated",
+                        "iw": "50",
+                        "ps": "BOTH",
+                    }
+                ],
+            },
+        }
+    )
+    assert event_line(update) == (
+        "2026-03-01 12:00:00.007 ACCOUNT_UPDATE  reason=ORDER  "
+        "USDT wallet=990.5 cross=990.5 change=0  "
+        "BTCUSDT BOTH amount=0.010 entry=50000 uPnL=1.25 margin=isolated"
+    )
+    config = parse_event(
+        {"e": "ACCOUNT_CONFIG_UPDATE", "E": NOW_MS, "T": NOW_MS, "ai": {"j": True}}
+    )
+    assert event_line(config) == "2026-03-01 12:00:00.000 ACCOUNT_CONFIG_UPDATE  multiAssets=yes"
+    expired = parse_event({"e": "listenKeyExpired", "E": NOW_MS})
+    assert event_line(expired) == "2026-03-01 12:00:00.000 listenKeyExpired"
+
+
+def test_stream_notices_say_what_happened_to_the_connection() -> None:
+    from aster_account.cli import notice_line
+    from aster_account.client import StreamNotice
+
+    assert notice_line(StreamNotice("connected", 0)).endswith(
+        "stream: connected; waiting for events (Ctrl-C to stop)"
+    )
+    back = notice_line(StreamNotice("connected", 2))
+    assert "reconnected after 2 disconnection(s)" in back and "were not received" in back
+    gone = notice_line(StreamNotice("disconnected", 1, 1006, "", 0.5))
+    assert gone.endswith("stream: disconnected (1006 connection dropped); trying again in 0.5s")
+    closed = notice_line(StreamNotice("disconnected", 1, 1001, "going away", 1.0))
+    assert closed.endswith("stream: disconnected (1001 going away); trying again in 1.0s")
+    refused = notice_line(StreamNotice("disconnected", 3, None, "Connection refused", 2.0))
+    assert refused.endswith("could not connect (Connection refused); trying again in 2.0s")
+    assert notice_line(StreamNotice("key", 4)).endswith("new listenKey (the old one ended)")

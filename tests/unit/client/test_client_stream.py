@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from aster_account.client._stream import LIVE_STREAM_URL, StreamPolicy, stream_base
+from aster_account.client._stream import LIVE_STREAM_URL, StreamNotice, StreamPolicy, stream_base
 from aster_account.protocol.models import AccountConfigUpdate, ListenKeyExpired
 
 
@@ -69,3 +69,23 @@ def test_a_close_for_a_missing_key_drops_the_key(
     policy.opened(0)
     policy.ended(code, reason)
     assert (policy.key == "k") is keeps_key
+
+
+def test_the_policy_tells_of_keys_connections_gaps_and_renewals() -> None:
+    heard: list[StreamNotice] = []
+    policy = StreamPolicy(backoff_s=0.5, on_notice=heard.append)
+    policy.key_made("k1", 0)
+    policy.opened(0)
+    policy.ended(1006, "")
+    policy.opened(1)
+    policy.read(b'{"e": "listenKeyExpired", "E": 5}')
+    policy.renewing()
+    policy.key_made("k2", 2)
+    assert heard == [
+        StreamNotice("key", 0),
+        StreamNotice("connected", 0),
+        StreamNotice("disconnected", 1, 1006, "", 0.5),
+        StreamNotice("connected", 1),
+        StreamNotice("renewing", 2),
+        StreamNotice("key", 2),
+    ]
