@@ -22,6 +22,7 @@ from aster_account.client._base import (
     proxy_for,
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
+from aster_account.client._httpclient import HttpClientTransport
 from aster_account.client._stream import StreamNotice, StreamPolicy, stream_base
 from aster_account.client._transport import HttpxTransport
 from aster_account.client._urllib3 import Urllib3Transport
@@ -214,11 +215,14 @@ class Client(BaseClient):
         self._sleep = sleep
         # The transport is driven directly: the core builds complete requests, and a client
         # library's cookies, redirects, retries and auth hooks are nothing Aster needs.
-        self._transport: HttpxTransport | Urllib3Transport = (
-            HttpxTransport(transport)
-            if transport is not None
-            else Urllib3Transport(proxy=proxy_for(self.base_url))
-        )
+        proxy = proxy_for(self.base_url)
+        self._transport: HttpxTransport | Urllib3Transport | HttpClientTransport
+        if transport is not None:
+            self._transport = HttpxTransport(transport)
+        elif proxy:
+            self._transport = Urllib3Transport(proxy=proxy)
+        else:
+            self._transport = HttpClientTransport()
         self.raw = _Raw(self)
 
     # -- the I/O: the only lines AsyncClient writes differently --------------------------------

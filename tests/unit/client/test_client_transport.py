@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import httpx
@@ -21,9 +22,12 @@ from aster_account import AsyncClient, Client
 from aster_account.client._aiohttp import AiohttpTransport
 from aster_account.client._aiohttp import httpx_error as from_aiohttp
 from aster_account.client._core import Send
+from aster_account.client._httpclient import HttpClientTransport
 from aster_account.client._urllib3 import Urllib3Transport
 from aster_account.client._urllib3 import httpx_error as from_urllib3
 from aster_account.protocol.errors import TransportError, UnknownOutcome
+
+BLOCKING = [HttpClientTransport, Urllib3Transport]
 
 Script = Callable[[socket.socket, bytes], bool]  # answer one request; False: close
 
@@ -168,12 +172,15 @@ def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-# -- urllib3 (Client) --------------------------------------------------------------------------
+# -- http.client and urllib3 (Client) ---------------------------------------------------------
 
 
-def test_request_head_and_keep_alive(server: Callable[..., ScriptedServer]) -> None:
+@pytest.mark.parametrize("make", BLOCKING)
+def test_request_head_and_keep_alive(
+    make: Callable[[], Any], server: Callable[..., ScriptedServer]
+) -> None:
     srv = server(respond(b'{"a":1}', extra="X-MBX-USED-WEIGHT-1M: 7\r\n"), respond(b"[]"))
-    transport = Urllib3Transport()
+    transport = make()
     first = transport.exchange(send(srv.port, "/fapi/v2/balance?timestamp=1&signature=ab"))
     second = transport.exchange(send(srv.port))
     assert (first.status_code, first.content) == (200, b'{"a":1}')
@@ -187,18 +194,24 @@ def test_request_head_and_keep_alive(server: Callable[..., ScriptedServer]) -> N
     transport.close()
 
 
-def test_a_post_says_it_has_no_body(server: Callable[..., ScriptedServer]) -> None:
+@pytest.mark.parametrize("make", BLOCKING)
+def test_a_post_says_it_has_no_body(
+    make: Callable[[], Any], server: Callable[..., ScriptedServer]
+) -> None:
     srv = server(respond(b"{}"))
-    transport = Urllib3Transport()
+    transport = make()
     transport.exchange(send(srv.port, "/fapi/v1/leverage?symbol=X&leverage=5", method="POST"))
     assert srv.head()[0] == b"POST /fapi/v1/leverage?symbol=X&leverage=5 HTTP/1.1"
     assert b"Content-Length: 0" in srv.head()
     transport.close()
 
 
-def test_chunked_and_read_to_close_bodies(server: Callable[..., ScriptedServer]) -> None:
+@pytest.mark.parametrize("make", BLOCKING)
+def test_chunked_and_read_to_close_bodies(
+    make: Callable[[], Any], server: Callable[..., ScriptedServer]
+) -> None:
     srv = server(chunked(b'{"x":', b"2}"), until_close(b"all of it"), respond(b"again"))
-    transport = Urllib3Transport()
+    transport = make()
     answer = transport.exchange(send(srv.port))
     assert answer.content == b'{"x":2}' and answer.headers["X-A"] == "1"
     assert transport.exchange(send(srv.port)).content == b"all of it"
@@ -207,11 +220,13 @@ def test_chunked_and_read_to_close_bodies(server: Callable[..., ScriptedServer])
     transport.close()
 
 
+@pytest.mark.parametrize("make", BLOCKING)
 def test_an_idle_connection_the_server_closed_is_not_reused(
+    make: Callable[[], Any],
     server: Callable[..., ScriptedServer],
 ) -> None:
     srv = server(respond_then_close(b"1"), respond(b"2"))
-    transport = Urllib3Transport()
+    transport = make()
     assert transport.exchange(send(srv.port)).content == b"1"
     time.sleep(0.05)
     assert transport.exchange(send(srv.port)).content == b"2"
@@ -219,10 +234,12 @@ def test_an_idle_connection_the_server_closed_is_not_reused(
     transport.close()
 
 
+@pytest.mark.parametrize("make", BLOCKING)
 def test_failures_map_to_httpx_errors_by_whether_the_request_left(
+    make: Callable[[], Any],
     server: Callable[..., ScriptedServer],
 ) -> None:
-    transport = Urllib3Transport()
+    transport = make()
     with pytest.raises(httpx.ConnectError):
         transport.exchange(send(closed_port()))
     srv = server(hang_up)
@@ -237,9 +254,12 @@ def test_failures_map_to_httpx_errors_by_whether_the_request_left(
     transport.close()
 
 
-def test_urllib3_does_not_send_a_request_again(server: Callable[..., ScriptedServer]) -> None:
+@pytest.mark.parametrize("make", BLOCKING)
+def test_urllib3_does_not_send_a_request_again(
+    make: Callable[[], Any], server: Callable[..., ScriptedServer]
+) -> None:
     srv = server(hang_up, respond(b"{}"))
-    transport = Urllib3Transport()
+    transport = make()
     with pytest.raises(httpx.RemoteProtocolError):
         transport.exchange(send(srv.port, "/fapi/v1/order?orderId=1", method="DELETE"))
     assert len(srv.requests) == 1
