@@ -705,6 +705,31 @@ class ClientCore:
         start = to_ms(start_time) if start_time is not None else end - 7 * 24 * 3600 * 1000 + 1
         return start, end
 
+    def history_walk(
+        self,
+        endpoint: str,
+        key_of: Callable[[Any], Hashable],
+        start_time: int | datetime | None,
+        end_time: int | datetime | None,
+        page_size: int,
+        **filters: object,
+    ) -> Walk[Any]:
+        """Every row of a time-ranged history endpoint (income, position-margin history, force
+        orders): 7-day windows, pages of `page_size`, rows told apart by `key_of`."""
+        start, end = self._range(start_time, end_time)
+        pager = Pager(start, end, page_size, time_of=_time_of, key_of=key_of)
+        return Walk(
+            pager,
+            lambda r: make_call(
+                endpoint,
+                frozenset(),
+                **filters,
+                start_time=r.start_time,
+                end_time=r.end_time,
+                limit=r.limit,
+            ),
+        )
+
     def income_walk(
         self,
         symbol: str | None,
@@ -713,18 +738,14 @@ class ClientCore:
         end_time: int | datetime | None,
         page_size: int,
     ) -> Walk[models.Income]:
-        start, end = self._range(start_time, end_time)
-        pager = Pager(start, end, page_size, time_of=_time_of, key_of=_income_key)
-        return Walk(
-            pager,
-            lambda r: make_call(
-                "get_income",
-                symbol=symbol,
-                income_type=income_type,
-                start_time=r.start_time,
-                end_time=r.end_time,
-                limit=r.limit,
-            ),
+        return self.history_walk(
+            "get_income",
+            _income_key,
+            start_time,
+            end_time,
+            page_size,
+            symbol=symbol,
+            income_type=income_type,
         )
 
     def margin_history_walk(
@@ -735,18 +756,14 @@ class ClientCore:
         end_time: int | datetime | None,
         page_size: int,
     ) -> Walk[models.MarginHistoryEntry]:
-        start, end = self._range(start_time, end_time)
-        pager = Pager(start, end, page_size, time_of=_time_of, key_of=_margin_key)
-        return Walk(
-            pager,
-            lambda r: make_call(
-                "get_position_margin_history",
-                symbol=symbol,
-                type=type,
-                start_time=r.start_time,
-                end_time=r.end_time,
-                limit=r.limit,
-            ),
+        return self.history_walk(
+            "get_position_margin_history",
+            _margin_key,
+            start_time,
+            end_time,
+            page_size,
+            symbol=symbol,
+            type=type,
         )
 
     def force_orders_walk(
@@ -757,18 +774,14 @@ class ClientCore:
         end_time: int | datetime | None,
         page_size: int,
     ) -> Walk[models.ForceOrder]:
-        start, end = self._range(start_time, end_time)
-        pager = Pager(start, end, page_size, time_of=_time_of, key_of=_force_order_key)
-        return Walk(
-            pager,
-            lambda r: make_call(
-                "get_force_orders",
-                symbol=symbol,
-                auto_close_type=auto_close_type,
-                start_time=r.start_time,
-                end_time=r.end_time,
-                limit=r.limit,
-            ),
+        return self.history_walk(
+            "get_force_orders",
+            _force_order_key,
+            start_time,
+            end_time,
+            page_size,
+            symbol=symbol,
+            auto_close_type=auto_close_type,
         )
 
 
