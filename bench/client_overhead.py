@@ -11,11 +11,12 @@ client reaches) and one funded account, then times sequential signed ``GET /fapi
     python-binance         futures endpoint v2 "balance", signed
     binance-futures-conn.  UMFutures.sign_request("GET", "/fapi/v2/balance")
     floor                  http.client keep-alive loop, HMAC signed by hand, body not parsed
-    urllib3                the same loop through a urllib3 HTTPConnectionPool (what Client's
-                           default transport uses), body read, not parsed
+    urllib3                the same loop through a urllib3 HTTPConnectionPool (Client's
+                           transport when a proxy is set), body read, not parsed
 
-and then 32 calls in flight: ``AsyncClient`` against raw aiohttp (signed by hand, body read),
-the library under AsyncClient's default transport.
+and then 32 calls in flight: ``AsyncClient`` against raw aiohttp (signed by hand, body read).
+Without a proxy both clients send over their own keep-alive sockets with answers parsed by
+httptools (``aster_account.client._httptools``).
 
 Peers are installed into throwaway venvs under the temp dir (``python -m venv`` + pip); a peer
 whose install fails is skipped with the reason printed. Every contender runs in its own process,
@@ -26,7 +27,7 @@ round of each. The last line is one JSON object:
     sync_vs_ccxt       our calls/s over ccxt's                  (target >= 2.5)
     sync_vs_floor      our time per call over the floor's       (target <= 1.3)
     async_vs_aiohttp   our calls/s over aiohttp's, 32 in flight (target >= 0.8)
-    sync_vs_urllib3    our time per call over raw urllib3's     (what the SDK adds to its library)
+    sync_vs_urllib3    our time per call over raw urllib3's
 """
 
 from __future__ import annotations

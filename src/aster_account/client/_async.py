@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from aster_account.client import _endpoints as api
 from aster_account.client._base import BaseClient, method_signature, proxy_for
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
+from aster_account.client._httptools import AsyncHttptoolsTransport
 from aster_account.client._stream import StreamNotice, StreamPolicy, stream_base
 from aster_account.client._transport import AsyncHttpxTransport
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
@@ -178,11 +179,11 @@ class AsyncClient(BaseClient):
     (:class:`RawResponse`: status, headers, bytes, ``json()``). Errors raise their
     ``protocol.errors`` class. See ``aster_account.client`` for clock, weight and retry rules.
 
-    Requests go through one aiohttp session (keep-alive, up to 100 connections at once, made
-    on first use in the running loop and closed by ``aclose()`` / ``async with``; the proxy
-    HTTP(S)_PROXY names, if any); ``transport`` is any ``httpx.AsyncBaseTransport`` to use
-    instead (``httpx.MockTransport`` in tests). ``now`` and ``sleep`` replace the wall clock and
-    the pause (simulations, tests).
+    Requests go over keep-alive connections answered through httptools (up to 100 at once,
+    opened in the running loop, closed by ``aclose()`` / ``async with``), or through one aiohttp
+    session when HTTP(S)_PROXY names a proxy for the URL; ``transport`` is any
+    ``httpx.AsyncBaseTransport`` to use instead (``httpx.MockTransport`` in tests). ``now`` and
+    ``sleep`` replace the wall clock and the pause (simulations, tests).
     """
 
     def __init__(
@@ -218,14 +219,16 @@ class AsyncClient(BaseClient):
         self._sleep = sleep
         # The transport is driven directly: the core builds complete requests, and a client
         # library's cookies, redirects, retries and auth hooks are nothing Aster needs.
-        self._transport: AsyncHttpxTransport | AiohttpTransport
+        self._transport: AsyncHttpxTransport | AiohttpTransport | AsyncHttptoolsTransport
         if transport is not None:
             self._transport = AsyncHttpxTransport(transport)
-        else:
-            # aiohttp loads here, not with the package: blocking programs never need it
+        elif proxy_for(self.base_url) is not None:
+            # aiohttp loads here, not with the package: only a proxy needs it
             from aster_account.client._aiohttp import AiohttpTransport
 
-            self._transport = AiohttpTransport(trust_env=proxy_for(self.base_url) is not None)
+            self._transport = AiohttpTransport(trust_env=True)
+        else:
+            self._transport = AsyncHttptoolsTransport()
         self.raw = _Raw(self)
 
     # -- the I/O: the only lines Client writes differently --------------------------------

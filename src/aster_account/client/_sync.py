@@ -22,7 +22,7 @@ from aster_account.client._base import (
     proxy_for,
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
-from aster_account.client._httpclient import HttpClientTransport
+from aster_account.client._httptools import HttptoolsTransport
 from aster_account.client._stream import StreamNotice, StreamPolicy, stream_base
 from aster_account.client._transport import HttpxTransport
 from aster_account.client._urllib3 import Urllib3Transport
@@ -177,9 +177,10 @@ class Client(BaseClient):
     (:class:`RawResponse`: status, headers, bytes, ``json()``). Errors raise their
     ``protocol.errors`` class. See ``aster_account.client`` for clock, weight and retry rules.
 
-    Requests go through urllib3 (one keep-alive pool; the proxy HTTP(S)_PROXY names, if any);
-    ``transport`` is any ``httpx.BaseTransport`` to use instead (``httpx.MockTransport`` in
-    tests). ``now`` and ``sleep`` replace the wall clock and the pause (simulations, tests).
+    Requests go over keep-alive connections answered through httptools (``_httptools``), or
+    through urllib3 when HTTP(S)_PROXY names a proxy for the URL; ``transport`` is any
+    ``httpx.BaseTransport`` to use instead (``httpx.MockTransport`` in tests). ``now`` and
+    ``sleep`` replace the wall clock and the pause (simulations, tests).
     """
 
     def __init__(
@@ -216,13 +217,13 @@ class Client(BaseClient):
         # The transport is driven directly: the core builds complete requests, and a client
         # library's cookies, redirects, retries and auth hooks are nothing Aster needs.
         proxy = proxy_for(self.base_url)
-        self._transport: HttpxTransport | Urllib3Transport | HttpClientTransport
+        self._transport: HttpxTransport | Urllib3Transport | HttptoolsTransport
         if transport is not None:
             self._transport = HttpxTransport(transport)
         elif proxy:
             self._transport = Urllib3Transport(proxy=proxy)
         else:
-            self._transport = HttpClientTransport()
+            self._transport = HttptoolsTransport()
         self.raw = _Raw(self)
 
     # -- the I/O: the only lines AsyncClient writes differently --------------------------------

@@ -2,24 +2,29 @@
 
 The clients drive a transport through one method, ``exchange(send) -> Reply``:
 
-    _urllib3.Urllib3Transport  Client's default: a urllib3 ``PoolManager`` (a ``ProxyManager``
-                               when the environment names a proxy), keep-alive pools
-    _aiohttp.AiohttpTransport  AsyncClient's default: one aiohttp ``ClientSession`` over a
-                               ``TCPConnector``, made inside the running loop on first use
-    HttpxTransport             any ``httpx.BaseTransport`` passed as ``Client(transport=...)``
-    AsyncHttpxTransport        any ``httpx.AsyncBaseTransport`` passed to ``AsyncClient``
+    _httptools.HttptoolsTransport       Client's default: keep-alive sockets, answers parsed
+                                        by httptools (llhttp)
+    _httptools.AsyncHttptoolsTransport  AsyncClient's default: the same over asyncio
+    _urllib3.Urllib3Transport           Client's with a proxy (HTTP(S)_PROXY): a urllib3
+                                        ``ProxyManager``
+    _aiohttp.AiohttpTransport           AsyncClient's with a proxy: one aiohttp
+                                        ``ClientSession``, made in the running loop
+    HttpxTransport                      any ``httpx.BaseTransport`` passed as
+                                        ``Client(transport=...)``
+    AsyncHttpxTransport                 any ``httpx.AsyncBaseTransport`` passed to
+                                        ``AsyncClient``
 
-The libraries do HTTP; the adapters only hand them the request (everything is in the URL and the
-headers: no body) and read the status, headers and body back. Neither library retries: the core
+The libraries parse HTTP; the adapters hand them the request (everything is in the URL and the
+headers: no body) and read the status, headers and body back. None of them retries: the core
 decides that (``_core`` module docstring). aiohttp is imported only when an ``AsyncClient``
-makes its default transport, so that blocking programs and the CLI do not load it.
+needs a proxy.
 
 Failures are raised as httpx's exception classes, whatever the library, so the core has one set
 to read, with the distinction the retry rules rest on: ``ConnectError`` / ``ConnectTimeout`` when
 the request cannot have left (no connection could be made, the proxy refused the tunnel, the
 server's certificate was refused), anything else (``ReadTimeout``, ``ReadError``,
 ``RemoteProtocolError``) when it may have reached the server. An idle pooled connection that the
-server has closed is noticed by both libraries before it is used.
+server has closed is noticed before it is used.
 """
 
 from __future__ import annotations
