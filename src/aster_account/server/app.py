@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from aster_account.protocol import catalog, signing
 from aster_account.protocol.catalog import Endpoint
@@ -225,11 +227,39 @@ async def _not_here(request: Request, exc: Exception) -> Response:
     return error_response(err, None)
 
 
+class AsterApp(Starlette):
+    """Starlette, with the catalog's routes dispatched before its middleware and router.
+
+    A catalog request is answered by `Api.handle`, which turns every failure into an Aster
+    error itself, so Starlette's error middleware has nothing to add to it, and an exact
+    (method, path) lookup finds it where the router would try each route's pattern in turn.
+    That is about a sixth of the server's time on a cheap read (bench/client_overhead.py).
+    Everything else (operator API, docs, metrics, the user data stream, unknown paths) goes
+    through Starlette as before.
+    """
+
+    def __init__(self, api: Api, *, routes: list[BaseRoute], **kwargs: Any) -> None:
+        super().__init__(routes=[*api.routes(), *routes], **kwargs)
+        self.api = api
+        self._catalog = {(ep.method, ep.path): ep for ep in catalog.ENDPOINTS}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            ep = self._catalog.get((scope["method"], scope["path"]))
+            if ep is not None:
+                scope["app"] = self
+                response = await self.api.handle(Request(scope, receive), ep)
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(service: Service, *, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     api = Api(service)
     metrics = Route("/metrics", api.metrics.endpoint, methods=["GET"])
-    app = Starlette(
-        routes=[*api.routes(), metrics, *(extra_routes or [])],
+    app = AsterApp(
+        api,
+        routes=[metrics, *(extra_routes or [])],
         exception_handlers={404: _not_here, 405: _not_here},
     )
     app.state.api = api

@@ -37,6 +37,9 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
             registry=self.registry,
         )
+        # the labelled series, found once: prometheus_client's labels() checks and joins the
+        # label values on every call
+        self._series: dict[tuple[str, int, int], tuple[Counter, Histogram]] = {}
 
     def request(
         self,
@@ -51,8 +54,14 @@ class Metrics:
         weight: int | None,
         account_id: int | None,
     ) -> None:
-        self.requests.labels(endpoint, str(status), str(code)).inc()
-        self.latency.labels(endpoint).observe(seconds)
+        series = self._series.get((endpoint, status, code))
+        if series is None:
+            series = self._series[endpoint, status, code] = (
+                self.requests.labels(endpoint, str(status), str(code)),
+                self.latency.labels(endpoint),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 orjson.dumps(
