@@ -16,7 +16,6 @@ remainders, ``verify``, and ``check_timestamp``. Client side: ``signed_query``.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 import re
@@ -76,7 +75,7 @@ def split_signature(raw: str) -> tuple[str, str | None]:
 
 def sign(secret: str, payload: str) -> str:
     """HMAC-SHA256 of ``payload`` keyed with ``secret``, as lowercase hex."""
-    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), payload.encode(), "sha256").hex()
 
 
 def verify(secret: str, payload: str, signature: str) -> bool:

@@ -88,6 +88,8 @@ def parse_decimal(text: str | int | float) -> Decimal:
     Going through `repr` keeps the float's shortest round-trip text, so `0.0065` stays
     `Decimal("0.0065")` instead of `0.006500000000000000298...`. NaN and infinities are rejected.
     """
+    if type(text) is str and _DECIMAL_TEXT.fullmatch(text):  # the usual case, first
+        return Decimal(text)
     if isinstance(text, bool):
         raise WireError(f"expected a decimal, got a bool: {text!r}")
     if isinstance(text, int):
@@ -354,6 +356,35 @@ def _check_bool(value: Any) -> bool:
 # -- reading ----------------------------------------------------------------------------------
 
 
+_Reader = Callable[[Any, bool], Any]
+_ReadPlan = tuple[tuple[str, str, _Reader, WireField], ...]
+_READ_PLANS: dict[type[Any], _ReadPlan] = {}
+
+
+def _read_plan(cls: type[Any]) -> _ReadPlan:
+    """Per class, once: each field's attribute, wire key and decoder (the reading twin of
+    `_plan`: a client reads every reply, so the kind is resolved here rather than per value)."""
+    plan = _READ_PLANS.get(cls)
+    if plan is None:
+        plan = _READ_PLANS[cls] = tuple(
+            (spec.name, spec.wire, _decoder(spec), spec) for spec in wire_fields(cls)
+        )
+    return plan
+
+
+def _decoder(spec: WireField) -> _Reader:
+    kind = spec.kind
+    if kind in (Kind.DEC_STR, Kind.DEC_NUM):
+        return lambda raw, _strict: parse_decimal(raw)
+    if kind in (Kind.INT, Kind.INT_STR):
+        return lambda raw, _strict: _read_int(raw)
+    if kind in (Kind.BOOL, Kind.BOOL_STR):
+        return lambda raw, _strict: _read_bool(raw)
+    if kind is Kind.STR:
+        return lambda raw, strict: raw if type(raw) is str else _decode(spec, raw, strict)
+    return lambda raw, strict: _decode(spec, raw, strict)
+
+
 def from_wire(cls: type[T], data: Mapping[str, Any], *, strict: bool = False) -> T:
     """Read a JSON object into `cls`, accepting a number where a string is declared and vice versa.
 
@@ -362,26 +393,26 @@ def from_wire(cls: type[T], data: Mapping[str, Any], *, strict: bool = False) ->
     """
     if not isinstance(data, Mapping):
         raise WireError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
-    specs = wire_fields(cls)
+    plan = _read_plan(cls)
     kwargs: dict[str, Any] = {}
-    for spec in specs:
-        raw = data.get(spec.wire)
+    for name, wire, decode, spec in plan:
+        raw = data.get(wire)
         if raw is None:
             if spec.optional or spec.nullable:
-                kwargs[spec.name] = None
-            elif spec.kind is Kind.LIST_MODEL and spec.wire not in data:
-                kwargs[spec.name] = []
-            elif spec.kind is Kind.RAW and spec.wire in data:
-                kwargs[spec.name] = None
+                kwargs[name] = None
+            elif spec.kind is Kind.LIST_MODEL and wire not in data:
+                kwargs[name] = []
+            elif spec.kind is Kind.RAW and wire in data:
+                kwargs[name] = None
             else:
-                raise WireError(f"{cls.__name__}: {spec.wire!r} is missing or null")
+                raise WireError(f"{cls.__name__}: {wire!r} is missing or null")
             continue
         try:
-            kwargs[spec.name] = _decode(spec, raw, strict)
+            kwargs[name] = decode(raw, strict)
         except WireError as exc:
-            raise WireError(f"{cls.__name__}.{spec.wire}: {exc}") from None
+            raise WireError(f"{cls.__name__}.{wire}: {exc}") from None
     if strict:
-        unknown = set(data) - {spec.wire for spec in specs}
+        unknown = set(data) - {wire for _, wire, _, _ in plan}
         if unknown:
             raise WireError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
     return cls(**kwargs)
