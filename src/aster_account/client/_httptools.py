@@ -132,6 +132,11 @@ class _Reading:
         self.body.append(body)
 
     def on_message_complete(self) -> None:
+        if self.parser.get_status_code() < 200:
+            # an interim answer (103 Early Hints, a 100 nobody asked for): the real one follows
+            self.headers, self.body = {}, []
+            self.headers_done = self.framed = self.keep_alive = False
+            return
         self.complete = True
 
     def feed(self, data: bytes) -> None:
@@ -280,12 +285,20 @@ class HttptoolsTransport:
 
 def _dropped(sock: socket.socket) -> bool:
     """An idle keep-alive socket with something to read has been closed by the server (it sends
-    nothing unasked): the same test urllib3 makes before it reuses a connection."""
+    nothing unasked): the same test urllib3 makes before it reuses a connection. poll() where
+    there is one: select() cannot watch a descriptor above 1023."""
     try:
+        if _HAS_POLL:
+            watch = select.poll()
+            watch.register(sock, select.POLLIN)
+            return bool(watch.poll(0))
         readable, _, _ = select.select([sock], [], [], 0)
     except (OSError, ValueError):
         return True
     return bool(readable)
+
+
+_HAS_POLL: Final = hasattr(select, "poll")
 
 
 # -- asyncio -----------------------------------------------------------------------------------

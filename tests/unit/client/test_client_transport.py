@@ -532,6 +532,56 @@ def test_a_malformed_answer_is_a_protocol_error_and_the_connection_is_dropped(
     transport.close()
 
 
+BIG = bytes(range(256)) * 8192  # 2 MiB: many reads, parsed across chunk boundaries
+
+
+def test_a_large_body_arrives_whole(server: Callable[..., ScriptedServer]) -> None:
+    srv = server(respond(BIG), chunked(BIG[:1_000_000], BIG[1_000_000:]))
+    transport = HttptoolsTransport()
+    assert transport.exchange(send(srv.port)).content == BIG
+    assert transport.exchange(send(srv.port)).content == BIG
+    transport.close()
+
+
+async def test_async_a_large_body_arrives_whole(server: Callable[..., ScriptedServer]) -> None:
+    srv = server(respond(BIG), chunked(BIG[:1_000_000], BIG[1_000_000:]))
+    transport = AsyncHttptoolsTransport()
+    assert (await transport.exchange(send(srv.port))).content == BIG
+    assert (await transport.exchange(send(srv.port))).content == BIG
+    await transport.aclose()
+
+
+def early_hints(conn: socket.socket, _request: bytes) -> bool:
+    conn.sendall(
+        b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX-B: 2\r\n\r\nreal"
+    )
+    return True
+
+
+def test_an_interim_answer_is_skipped_for_the_real_one(
+    server: Callable[..., ScriptedServer],
+) -> None:
+    srv = server(early_hints, respond(b"next"))
+    transport = HttptoolsTransport()
+    answer = transport.exchange(send(srv.port))
+    assert (answer.status_code, answer.content, answer.headers["x-b"]) == (200, b"real", "2")
+    assert "link" not in answer.headers
+    assert transport.exchange(send(srv.port)).content == b"next"  # still in step
+    assert srv.connections == 1
+    transport.close()
+
+
+async def test_async_an_interim_answer_is_skipped_for_the_real_one(
+    server: Callable[..., ScriptedServer],
+) -> None:
+    srv = server(early_hints)
+    transport = AsyncHttptoolsTransport()
+    answer = await transport.exchange(send(srv.port))
+    assert (answer.status_code, answer.content) == (200, b"real")
+    await transport.aclose()
+
+
 async def test_async_a_malformed_answer_is_a_protocol_error(
     server: Callable[..., ScriptedServer],
 ) -> None:
