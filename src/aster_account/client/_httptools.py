@@ -22,6 +22,7 @@ uses it (as urllib3 does), the asyncio one is told by the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import select
 import socket
@@ -107,16 +108,33 @@ def render_request(send: Send, host: str, block: str) -> bytes:
 class _Reading:
     """The answer being read: httptools calls these as it parses."""
 
-    __slots__ = ("body", "complete", "framed", "headers", "headers_done", "keep_alive", "parser")
+    __slots__ = (
+        "body",
+        "complete",
+        "extra",
+        "framed",
+        "headers",
+        "headers_done",
+        "keep_alive",
+        "parser",
+        "status",
+    )
 
     def __init__(self) -> None:
         self.headers: dict[str, str] = {}
         self.body: list[bytes] = []
-        self.headers_done = self.complete = self.keep_alive = False
+        self.headers_done = self.complete = self.keep_alive = self.extra = False
         self.framed = False  # Content-Length or chunked: the body does not end with the connection
+        self.status = 0
         self.parser = httptools.HttpResponseParser(self)
 
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.extra = True  # more bytes after the answer: the connection is out of step
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.complete:
+            return
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         if key in ("content-length", "transfer-encoding"):
@@ -125,18 +143,25 @@ class _Reading:
         self.headers[key] = text if known is None else f"{known}, {text}"
 
     def on_headers_complete(self) -> None:
+        if self.complete:
+            return
         self.headers_done = True
         self.keep_alive = self.parser.should_keep_alive()  # read here: it resets with the message
 
     def on_body(self, body: bytes) -> None:
-        self.body.append(body)
+        if not self.complete:
+            self.body.append(body)
 
     def on_message_complete(self) -> None:
-        if self.parser.get_status_code() < 200:
+        if self.complete:
+            return
+        status = self.parser.get_status_code()
+        if status < 200:
             # an interim answer (103 Early Hints, a 100 nobody asked for): the real one follows
             self.headers, self.body = {}, []
             self.headers_done = self.framed = self.keep_alive = False
             return
+        self.status = status
         self.complete = True
 
     def feed(self, data: bytes) -> None:
@@ -144,19 +169,25 @@ class _Reading:
         if data:
             try:
                 self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade as exc:  # 101 Switching Protocols, unasked
+                raise httpx.RemoteProtocolError(f"unexpected upgrade: {describe(exc)}") from exc
             except httptools.HttpParserError as exc:
+                if self.complete:  # the bytes after the answer: not ours to read
+                    self.extra = True
+                    return
                 raise httpx.RemoteProtocolError(f"malformed answer: {describe(exc)}") from exc
             return
         if self.headers_done and not self.framed:
             self.complete = True  # a body that runs until the server closes (RFC 9112 6.3)
+            self.status = self.parser.get_status_code()
             return
         what = "in the middle of the answer" if self.headers_done else "without answering"
         raise httpx.RemoteProtocolError(f"the server closed the connection {what}")
 
     def answer(self) -> tuple[Answer, bool]:
         """The answer and whether the connection may be used again."""
-        answer = Answer(self.parser.get_status_code(), Headers(self.headers), b"".join(self.body))
-        return answer, self.framed and self.keep_alive
+        answer = Answer(self.status, Headers(self.headers), b"".join(self.body))
+        return answer, self.framed and self.keep_alive and not self.extra
 
 
 class _Rendered:
@@ -186,10 +217,10 @@ class _Rendered:
 
 
 class _Connection:
-    __slots__ = ("sock", "timeout")
+    __slots__ = ("generation", "sock", "timeout")
 
-    def __init__(self, sock: socket.socket, timeout: float) -> None:
-        self.sock, self.timeout = sock, timeout
+    def __init__(self, sock: socket.socket, timeout: float, generation: int) -> None:
+        self.sock, self.timeout, self.generation = sock, timeout, generation
 
 
 class HttptoolsTransport:
@@ -202,6 +233,7 @@ class HttptoolsTransport:
         self._lock = threading.Lock()
         self._tls = ssl.create_default_context()
         self._rendered = _Rendered()
+        self._generation = 0  # close() starts a new one: older connections are not kept
 
     def _take(self, origin: Origin, timeout: float) -> _Connection:
         while True:
@@ -229,19 +261,20 @@ class HttptoolsTransport:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
-                sock = self._tls.wrap_socket(sock, server_hostname=host)
+                # a TLS close without close_notify is an error, not the end of a body
+                sock = self._tls.wrap_socket(sock, server_hostname=host, suppress_ragged_eofs=False)
         except TimeoutError as exc:
             sock.close()
             raise httpx.ConnectTimeout(describe(exc)) from exc
         except (OSError, ssl.SSLError) as exc:  # the handshake, the certificate
             sock.close()
             raise httpx.ConnectError(describe(exc)) from exc
-        return _Connection(sock, timeout)
+        return _Connection(sock, timeout, self._generation)
 
     def _give_back(self, origin: Origin, conn: _Connection) -> None:
         with self._lock:
             idle = self._idle.setdefault(origin, [])
-            if len(idle) < self._maxsize:
+            if conn.generation == self._generation and len(idle) < self._maxsize:
                 idle.append(conn)
                 return
         conn.sock.close()
@@ -267,6 +300,9 @@ class HttptoolsTransport:
         except OSError as exc:
             sock.close()
             raise httpx.ReadError(describe(exc)) from exc
+        except BaseException:  # KeyboardInterrupt in recv: the connection is out of step
+            sock.close()
+            raise
         answer, keep = reading.answer()
         if keep:
             self._give_back(send.origin, conn)
@@ -278,6 +314,7 @@ class HttptoolsTransport:
         """Close the idle connections; a later request opens new ones."""
         with self._lock:
             idle, self._idle = self._idle, {}
+            self._generation += 1  # a request in flight now closes its connection after
         for conns in idle.values():
             for conn in conns:
                 conn.sock.close()
@@ -328,8 +365,13 @@ class _AsyncConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self.waiter is not None and not self.waiter.done():
-            self._feed(b"")
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        if exc is None:
+            self._feed(b"")  # the server closed: the end of a read-to-close body, or a cut
+        else:  # reset, or a TLS error: never the end of a body
+            waiter.set_exception(httpx.ReadError(describe(exc)))
 
     def _feed(self, data: bytes) -> None:
         reading, waiter = self.reading, self.waiter
@@ -382,6 +424,7 @@ class AsyncHttptoolsTransport:
         self._slots: asyncio.Semaphore | None = None
         self._tls = ssl.create_default_context()
         self._rendered = _Rendered()
+        self._generation = 0  # aclose() starts a new one: older connections are not kept
 
     def _enter(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -391,7 +434,8 @@ class AsyncHttptoolsTransport:
                     "this AsyncClient's connections belong to another event loop: "
                     "close it (await client.aclose()) in the loop that used it first"
                 )
-            self._loop, self._slots, self._idle = loop, asyncio.Semaphore(self.limit), {}
+            self._drop_idle()  # of a loop that has closed
+            self._loop, self._slots = loop, asyncio.Semaphore(self.limit)
         assert self._slots is not None
         return self._slots
 
@@ -418,12 +462,13 @@ class AsyncHttptoolsTransport:
         slots = self._enter()
         data = self._rendered.request(send)
         origin = send.origin
+        generation = self._generation
         async with slots:
             idle = self._idle.get(origin)
             conn = None
             while idle:
                 conn = idle.pop()
-                if not conn.closed:
+                if not conn.closed and not (conn.transport and conn.transport.is_closing()):
                     break
                 conn = None
             if conn is None:
@@ -433,15 +478,20 @@ class AsyncHttptoolsTransport:
             except BaseException:
                 conn.close()
                 raise
-            if keep and not conn.closed:
+            if keep and not conn.closed and generation == self._generation:
                 self._idle.setdefault(origin, deque()).append(conn)
             else:
                 conn.close()
             return answer
 
-    async def aclose(self) -> None:
+    def _drop_idle(self) -> None:
         idle, self._idle = self._idle, {}
         for conns in idle.values():
             for conn in conns:
-                conn.close()
+                with contextlib.suppress(RuntimeError):  # its loop has closed
+                    conn.close()
+
+    async def aclose(self) -> None:
+        self._generation += 1  # a request in flight now closes its connection after
+        self._drop_idle()
         self._loop = self._slots = None
