@@ -20,8 +20,9 @@ Layout (one concept per module, as httpx's):
     _paginate   the history pager (7-day windows, pages, no gaps or repeats)
     _stream     the user data stream policy (keepalive, reconnect, new keys)
     _transport  what a transport is (exchange(send) -> Reply) and the httpx adapters
-    _urllib3    Client's default transport (urllib3 pools, a proxy from the environment)
-    _aiohttp    AsyncClient's default transport (one aiohttp session, loaded on first use)
+    _httptools  the default transports: keep-alive sockets, answers parsed by httptools
+    _urllib3    Client's transport when the environment names a proxy
+    _aiohttp    AsyncClient's transport when the environment names a proxy (loaded then)
     _base       what the two faces share besides the core
     _sync       Client (and UserStream): drives the flow with blocking I/O and time.sleep
     _async      AsyncClient (and AsyncUserStream): drives the same flow with await
