@@ -33,22 +33,18 @@ round of each. The last line is one JSON object:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TOKEN = "bench-operator-token"
+from aster_account.testing import LocalServer
+
 PEERS = {
     "ccxt": "ccxt==4.5.51",
     "python-binance": "python-binance",
@@ -228,68 +224,6 @@ class Contender:
         return statistics.median(self.rates)
 
 
-# -- the server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def server(workdir: Path) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "aster_account.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        f"sqlite:///{workdir / 'bench.db'}",
-        "--operator-token",
-        TOKEN,
-        "--no-demo",
-        "--weight-limit",
-        str(10**12),
-        "--log-level",
-        "warning",
-    ]
-    log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/fapi/v1/ping", timeout=1):
-                    break
-            except OSError as exc:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"server did not start; see {workdir / 'server.log'}") from exc
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
-
-
-def create_account(base: str) -> tuple[str, str]:
-    request = urllib.request.Request(
-        f"{base}/operator/v1/accounts",
-        data=json.dumps({"futures": {"USDT": "100000"}}).encode(),
-        headers={"X-Operator-Token": TOKEN, "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        made = json.load(response)
-    return made["apiKey"], made["apiSecret"]
-
-
 # -- peers in throwaway venvs -----------------------------------------------------------------
 
 
@@ -410,8 +344,10 @@ def main() -> None:
         if pythons.get("aiohttp"):
             concurrent.append(Contender("aiohttp", AIOHTTP, str(pythons["aiohttp"]), "async"))
 
-        with server(workdir) as base:
-            key, secret = create_account(base)
+        with LocalServer(args=["--weight-limit", str(10**12)]) as server:
+            base = server.base_url
+            made = server.create_account(futures={"USDT": "100000"})
+            key, secret = made["apiKey"], made["apiSecret"]
             # every contender stays up, warm; each round runs each of them once, in turn, so
             # that load from elsewhere on the machine falls on all of them alike
             running: list[tuple[Contender, subprocess.Popen[str]]] = []

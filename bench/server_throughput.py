@@ -20,12 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import urllib.error
@@ -35,8 +32,8 @@ from importlib import resources
 from pathlib import Path
 
 from aster_account.protocol.signing import signed_query
+from aster_account.testing import LocalServer, free_port
 
-OPERATOR_TOKEN = "bench-operator"
 CEILING_APP = textwrap.dedent(
     """
     import sys
@@ -57,12 +54,6 @@ CEILING_APP = textwrap.dedent(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_ready(url: str, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -72,17 +63,6 @@ def wait_ready(url: str, timeout: float = 20) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"server at {url} did not start")
-
-
-def operator(base: str, path: str, body: dict[str, object]) -> dict[str, object]:
-    req = urllib.request.Request(
-        base + path,
-        data=json.dumps(body).encode(),
-        headers={"X-Operator-Token": OPERATOR_TOKEN, "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())  # type: ignore[no-any-return]
 
 
 def signed(base: str, method: str, path: str, key: str, secret: str, **params: object) -> object:
@@ -201,44 +181,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds = 1.0, 1
-    workdir = Path(tempfile.mkdtemp(prefix="aster-bench-"))
-    procs: list[subprocess.Popen[bytes]] = []
+    server = LocalServer(args=["--market", "market.json", "--weight-limit", "1000000000"])
+    ceiling_port = free_port()
+    ceiling_app = subprocess.Popen([sys.executable, "-c", CEILING_APP, str(ceiling_port)])
     try:
-        ceiling_port = free_port()
-        procs.append(subprocess.Popen([sys.executable, "-c", CEILING_APP, str(ceiling_port)]))
-        port = free_port()
-        symbols = fifty_symbol_market(workdir / "market.json")
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "aster_account.cli",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--db",
-                    f"sqlite:///{workdir / 'bench.db'}",
-                    "--operator-token",
-                    OPERATOR_TOKEN,
-                    "--market",
-                    str(workdir / "market.json"),
-                    "--no-demo",
-                    "--log-level",
-                    "warning",
-                    "--weight-limit",
-                    "1000000000",
-                ],
-                cwd=workdir,
-            )
-        )
+        symbols = fifty_symbol_market(server.workdir / "market.json")
+        server.start()
         wait_ready(f"http://127.0.0.1:{ceiling_port}/static")
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(base + "/fapi/v1/ping")
+        base, port = server.base_url, server.port
 
-        reader = operator(base, "/operator/v1/accounts", {"futures": {"USDT": "1000000"}})
-        trader = operator(base, "/operator/v1/accounts", {"futures": {"USDT": "10000000"}})
-        mover = operator(base, "/operator/v1/accounts", {"futures": {"USDT": "100000000"}})
+        reader = server.create_account(futures={"USDT": "1000000"})
+        trader = server.create_account(futures={"USDT": "10000000"})
+        mover = server.create_account(futures={"USDT": "100000000"})
         for symbol in symbols:
             signed(
                 base,
@@ -322,16 +276,13 @@ def main() -> None:
         }
         print(json.dumps(summary))
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for leftover in workdir.iterdir():
-            leftover.unlink()
-        os.rmdir(workdir)
+        ceiling_app.send_signal(signal.SIGTERM)
+        try:
+            ceiling_app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            ceiling_app.kill()
+            ceiling_app.wait(timeout=10)
+        server.close()
 
 
 if __name__ == "__main__":

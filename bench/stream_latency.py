@@ -35,18 +35,15 @@ import contextlib
 import json
 import os
 import resource
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from aster_account.protocol.signing import signed_query
+from aster_account.testing import LocalServer
 
 OPERATOR_TOKEN = "bench-operator"
 LATENCY_LEVERAGE = 50  # latency samples use 50, 51, ...; the throughput phase 10 and 11
@@ -60,12 +57,6 @@ def raise_fd_limit(need: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
         if target < need:
             print(f"warning: open files limited to {target} (hard limit)", file=sys.stderr)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -145,44 +136,6 @@ class Account:
 
 
 # -- setup -----------------------------------------------------------------------------------------
-
-
-def start_server(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aster_account.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            f"sqlite:///{workdir}/bench.db",
-            "--operator-token",
-            OPERATOR_TOKEN,
-            "--no-demo",
-            "--weight-limit",
-            "100000000",
-            "--log-level",
-            "warning",
-        ],
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/fapi/v1/ping", timeout=1):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"server did not start; see {workdir / 'server.log'}")
 
 
 async def make_accounts(port: int, count: int) -> list[Account]:
@@ -339,10 +292,12 @@ async def throughput(port: int, accounts: list[Account], seconds: float, clients
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     raise_fd_limit(args.streams * 2 + 256)
-    workdir = Path(tempfile.mkdtemp(prefix="stream-bench-"))
-    port = free_port()
-    server = start_server(port, workdir)
+    server = LocalServer(
+        operator_token=OPERATOR_TOKEN, args=["--weight-limit", "100000000"], stop_timeout=15.0
+    )
     try:
+        server.start()
+        port, workdir = server.port, server.workdir
         started = time.perf_counter()
         accounts = await make_accounts(port, args.streams)
         print(f"{len(accounts)} accounts with listen keys in {time.perf_counter() - started:.1f}s")
@@ -389,11 +344,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for index, leverage, at in result["arrivals"]:
                 arrivals[(index, leverage)] = at
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.close()
 
     from_response = []
     from_request = []

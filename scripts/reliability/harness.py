@@ -1,7 +1,7 @@
 """What every part shares: the server process, databases, signed clients, the store read back.
 
-    Server          `aster-account serve` on a free loopback port; start / kill (SIGKILL) / stop,
-                    its RSS and its log files
+    Server          `aster-account serve` on a free loopback port (an `aster_account.testing`
+                    `LocalServer`); start / kill (SIGKILL) / stop, its RSS and its log
     Http            an httpx client for one server (optionally bound to another loopback address):
                     raw requests with an exact query and body, signed requests, the operator API
     Key             an account id with its API key and secret
@@ -17,11 +17,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import signal
-import socket
 import sqlite3
 import ssl
-import subprocess
 import sys
 import time
 import uuid
@@ -34,12 +31,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from aster_account.protocol import signing
+from aster_account.testing import LocalServer
 
 PG_URL = os.environ.get("ASTER_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 FORM = "application/x-www-form-urlencoded"
 # Servers that are not testing the weight limit must never throttle the harness.
 ROOMY_WEIGHT_LIMIT = 1_000_000_000
-START_TIMEOUT_S = 30.0
 
 Params = Mapping[str, object] | Iterable[tuple[str, object]]
 
@@ -51,12 +48,6 @@ def now_ms() -> int:
 def say(message: str) -> None:
     """Progress, on stderr: stdout carries only the figures."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pairs(params: Params | None) -> list[tuple[str, object]]:
@@ -77,111 +68,33 @@ def percentile(values: Sequence[float], q: float) -> float:
 # -- the server process ----------------------------------------------------------------------------
 
 
-class ServerDiedError(RuntimeError):
-    pass
+class Server(LocalServer):
+    """One `aster-account serve` process (a `LocalServer`). `kill()` then `start()` restarts it
+    on the same port and database; its output over every start accumulates in one log file in
+    `workdir`."""
 
-
-@dataclass
-class Server:
-    """One `aster-account serve` process. `kill()` then `start()` restarts it on the same port
-    and database; the logs of every start accumulate in `workdir`."""
-
-    db: str
-    workdir: Path
-    weight_limit: int = ROOMY_WEIGHT_LIMIT
-    log_level: str = "info"
-    demo: bool = False
-    umask: int | None = None  # the child's umask (None: ours)
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def stdout_path(self) -> Path:
-        return self.workdir / f"server-{self.port}.out"
+    def __init__(
+        self,
+        db: str,
+        workdir: Path,
+        weight_limit: int = ROOMY_WEIGHT_LIMIT,
+        log_level: str = "info",
+        demo: bool = False,
+        umask: int | None = None,  # the child's umask (None: ours)
+    ) -> None:
+        super().__init__(
+            db,
+            workdir=workdir,
+            args=["--weight-limit", str(weight_limit)],
+            log_level=log_level,
+            demo=demo,
+            umask=umask,
+        )
+        self.weight_limit = weight_limit
 
     @property
-    def stderr_path(self) -> Path:
-        return self.workdir / f"server-{self.port}.err"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def command(self) -> list[str]:
-        # what the `aster-account` console script runs, without depending on it being installed
-        return [
-            sys.executable,
-            "-c",
-            "import sys; from aster_account.cli import main; sys.argv[0] = 'aster-account'; main()",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--db",
-            self.db,
-            "--operator-token",
-            self.token,
-            "--demo" if self.demo else "--no-demo",
-            "--weight-limit",
-            str(self.weight_limit),
-            "--log-level",
-            self.log_level,
-        ]
-
-    def start(self) -> None:
-        assert self.proc is None or self.proc.poll() is not None, "already running"
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.starts += 1
-        with self.stdout_path.open("ab") as out, self.stderr_path.open("ab") as err:
-            self.proc = subprocess.Popen(
-                self.command(),
-                cwd=self.workdir,
-                stdout=out,
-                stderr=err,
-                stdin=subprocess.DEVNULL,
-                umask=-1 if self.umask is None else self.umask,
-            )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        assert self.proc is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
-        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise ServerDiedError(
-                        f"server exited with {self.proc.returncode}: {self.tail()}"
-                    )
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get("/fapi/v1/ping").status_code == 200:
-                        return
-                time.sleep(0.02)
-        self.stop()
-        raise ServerDiedError(f"server did not answer in {START_TIMEOUT_S}s: {self.tail()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs; only what was committed survives."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+    def token(self) -> str:
+        return self.operator_token
 
     def rss_kb(self) -> int:
         """Resident memory of the server process (VmRSS), in KiB."""
@@ -198,21 +111,7 @@ class Server:
 
     def output(self) -> str:
         """Everything the server wrote, stdout and stderr, over all its starts."""
-        texts = []
-        for path in (self.stdout_path, self.stderr_path):
-            with contextlib.suppress(FileNotFoundError):
-                texts.append(path.read_text(errors="replace"))
-        return "\n".join(texts)
-
-    def tail(self, lines: int = 30) -> str:
-        return "\n".join(self.output().splitlines()[-lines:])
-
-    def __enter__(self) -> Server:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self.log_text()
 
 
 # -- clients ---------------------------------------------------------------------------------------

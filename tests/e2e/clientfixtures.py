@@ -1,7 +1,7 @@
 """The real server for the client's e2e tests, and transports that break the connection on cue.
 
-    AsterProcess      `python -m aster_account.cli serve` on a free loopback port over a SQLite
-                      file; `kill()` (SIGKILL) and `start()` again on the same file and port
+    AsterProcess      a `LocalServer` on a free loopback port over a SQLite file; `kill()`
+                      (SIGKILL) and `start()` again on the same file and port
     Operator calls    create_account(...) -> Keys, clock offset, marks, account state
     Recorder          an httpx transport that forwards and records (path, status, code)
     running(tmp, ...) context manager: a started AsterProcess, stopped at the end
@@ -11,31 +11,17 @@ Each test module defines its own fixtures from `running(...)` (see test_client_s
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import orjson
 
+from aster_account.testing import LocalServer
+
 TOKEN = "operator-token-for-client-tests"
-READY_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -45,99 +31,31 @@ class Keys:
     api_secret: str
 
 
-@dataclass
-class AsterProcess:
-    workdir: Path
-    weight_limit: int = 1_000_000
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
+class AsterProcess(LocalServer):
+    """A `LocalServer` on `workdir/aster.db` whose `restart()` is a SIGKILL and a start."""
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, workdir: Path, weight_limit: int = 1_000_000) -> None:
+        super().__init__(
+            f"sqlite:///{workdir / 'aster.db'}",
+            workdir=workdir,
+            operator_token=TOKEN,
+            args=["--weight-limit", str(weight_limit)],
+            log_path=workdir / "server.log",
+        )
+        self.weight_limit = weight_limit
 
-    @property
-    def db_url(self) -> str:
-        return f"sqlite:///{self.workdir / 'aster.db'}"
-
-    def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "aster_account.cli",
-            "serve",
-            "--port",
-            str(self.port),
-            "--db",
-            self.db_url,
-            "--operator-token",
-            TOKEN,
-            "--no-demo",
-            "--weight-limit",
-            str(self.weight_limit),
-            "--log-level",
-            "warning",
-        ]
-        with (self.workdir / "server.log").open("ab") as log:
-            self.proc = subprocess.Popen(
-                command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.base_url}/fapi/v1/ping", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"server not ready in {READY_TIMEOUT_S}s:\n{self.log()}")
-
-    def kill(self) -> None:
-        """SIGKILL: the process dies mid-whatever; only committed data survives."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-    def log(self) -> str:
-        path = self.workdir / "server.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+    def restart(self, *, graceful: bool = False) -> Self:
+        """SIGKILL (the process dies mid-whatever; only committed data survives), then start."""
+        return super().restart(graceful=graceful)
 
     # -- operator API --------------------------------------------------------------------------
 
-    def operator(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = httpx.request(
-            method,
-            f"{self.base_url}/operator/v1/{path}",
-            headers={"X-Operator-Token": TOKEN},
-            content=orjson.dumps(body) if body is not None else None,
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def create_account(
+    def create_account(  # type: ignore[override]
         self, futures: dict[str, str] | None = None, spot: dict[str, str] | None = None
     ) -> Keys:
-        made = self.operator(
-            "POST",
-            "accounts",
-            {
-                "futures": {"USDT": "10000"} if futures is None else futures,
-                "spot": {"USDT": "1000"} if spot is None else spot,
-            },
+        made = super().create_account(
+            {"USDT": "10000"} if futures is None else futures,
+            {"USDT": "1000"} if spot is None else spot,
         )
         return Keys(made["accountId"], made["apiKey"], made["apiSecret"])
 
@@ -159,14 +77,9 @@ class AsterProcess:
         self.operator("POST", "markPrice", {"symbol": symbol, "markPrice": price})
 
 
-@contextlib.contextmanager
-def running(workdir: Path, **kw: Any) -> Iterator[AsterProcess]:
-    server = AsterProcess(workdir, **kw)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def running(workdir: Path, **kw: Any) -> AsterProcess:
+    """`with running(tmp) as server:` a started AsterProcess, stopped at the end."""
+    return AsterProcess(workdir, **kw)
 
 
 # -- transports ------------------------------------------------------------------------------

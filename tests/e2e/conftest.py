@@ -6,7 +6,7 @@ PostgreSQL cases are skipped only when the database cannot be reached and `CI` i
 CI they fail instead. Tests stay independent by making their own accounts through the operator API
 and by setting the marks they rely on.
 
-    server              the running `Server` (base_url, operator token, db URL, process)
+    server              the running `Server` (a `LocalServer`: base_url, operator_token, db, kill)
     operator            `Operator`: create_account(futures=, spot=, permissions=) -> Trader,
                         state(id), deposit, disable_key, set_mark, funding, shifted_clock
     start_server(...)   factory for an extra server in the same module (weight limit, database)
@@ -22,14 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -40,11 +35,11 @@ import pytest
 from psycopg import sql
 
 from aster_account.protocol import catalog, signing
+from aster_account.testing import LocalServer
 
 PG_URL = os.environ.get("ASTER_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 # The module servers must not throttle the suites; test_weights starts its own small-limit server.
 ROOMY_WEIGHT_LIMIT = 1_000_000
-START_TIMEOUT_S = 30.0
 FORM = "application/x-www-form-urlencoded"
 
 Params = Mapping[str, object] | Iterable[tuple[str, object]]
@@ -66,116 +61,15 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # -- the server process --------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
+class Server(LocalServer):
     """One `aster-account serve` process; `kill()` + `start()` restarts it on the same database."""
 
-    db: str
-    workdir: Path
-    weight_limit: int = ROOMY_WEIGHT_LIMIT
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    port: int = field(default_factory=_free_port)
-    proc: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"server-{self.port}.log"
-
-    def start(self) -> None:
-        """Start and wait for `/fapi/v1/ping`. A first start that loses its port to another
-        process (it exits at once) moves to a fresh port; a restart keeps its port."""
-        assert self.proc is None or self.proc.poll() is not None, "already running"
-        for _attempt in range(3):
-            self._spawn()
-            if self._wait_ready():
-                self.starts += 1
-                return
-            if self.starts:
-                break
-            self.port = _free_port()
-        pytest.fail(f"server exited with {self._exit_code()}:\n{self.log_tail()}")
-
-    def _spawn(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "aster_account.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--db",
-            self.db,
-            "--operator-token",
-            self.token,
-            "--no-demo",
-            "--weight-limit",
-            str(self.weight_limit),
-            "--log-level",
-            "warning",
-        ]
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def _exit_code(self) -> int | None:
-        return None if self.proc is None else self.proc.poll()
-
-    def _wait_ready(self) -> bool:
-        """True once the server answers; False if it exited first."""
-        assert self.proc is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
-        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    return False
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get("/fapi/v1/ping").status_code == 200:
-                        return True
-                time.sleep(0.05)
-        self.stop()
-        pytest.fail(
-            f"server did not answer /fapi/v1/ping in {START_TIMEOUT_S}s:\n{self.log_tail()}"
-        )
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook runs, nothing is flushed that was not committed."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+    def __init__(self, db: str, workdir: Path, weight_limit: int = ROOMY_WEIGHT_LIMIT) -> None:
+        super().__init__(db, workdir=workdir, args=["--weight-limit", str(weight_limit)])
+        self.weight_limit = weight_limit
 
 
 # -- clients -------------------------------------------------------------------------------------
@@ -308,7 +202,7 @@ class Operator:
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         r = self.api.http.request(
-            method, path, json=body, headers={"X-Operator-Token": self.server.token}
+            method, path, json=body, headers={"X-Operator-Token": self.server.operator_token}
         )
         assert r.status_code == 200, f"operator {method} {path} -> {r.status_code} {r.text}"
         return r.json()
@@ -319,14 +213,7 @@ class Operator:
         spot: Mapping[str, object] | None = None,
         permissions: Iterable[str] | None = None,
     ) -> Trader:
-        body: dict[str, Any] = {}
-        if futures:
-            body["futures"] = {k: str(v) for k, v in futures.items()}
-        if spot:
-            body["spot"] = {k: str(v) for k, v in spot.items()}
-        if permissions is not None:
-            body["permissions"] = list(permissions)
-        made = self._call("POST", "/operator/v1/accounts", body)
+        made = self.server.create_account(futures, spot, permissions=permissions)
         return Trader(self.api, made["accountId"], made["apiKey"], made["apiSecret"])
 
     def state(self, account_id: int) -> dict[str, Any]:

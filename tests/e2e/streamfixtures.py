@@ -17,15 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -40,26 +35,15 @@ from websockets.asyncio.client import ClientConnection
 
 from aster_account.protocol import signing
 from aster_account.store import open_store
+from aster_account.testing import LocalServer
 
 PG_URL = os.environ.get("ASTER_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
-START_TIMEOUT_S = 30.0
+WEIGHT_LIMIT = 1_000_000
 EVENT_TIMEOUT_S = 10.0
-
-_SERVE_CONFIG = (
-    "import json, sys\n"
-    "from aster_account.server.main import ServerConfig, serve\n"
-    "serve(ServerConfig(**json.loads(sys.argv[1])))\n"
-)
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def in_ci() -> bool:
@@ -69,90 +53,19 @@ def in_ci() -> bool:
 # -- server --------------------------------------------------------------------------------------
 
 
-@dataclass
-class StreamServer:
-    db: str
-    workdir: Path
-    config: dict[str, Any] | None = None
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-    clock_offset_ms: int = 0
+class StreamServer(LocalServer):
+    """A `LocalServer` in `workdir` on `db` that never throttles; `config` runs it from
+    `ServerConfig` fields instead of the command line."""
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"server-{self.port}.log"
-
-    def command(self) -> list[str]:
-        if self.config is None:
-            return [
-                sys.executable,
-                "-m",
-                "aster_account.cli",
-                "serve",
-                "--port",
-                str(self.port),
-                "--db",
-                self.db,
-                "--operator-token",
-                self.token,
-                "--no-demo",
-                "--weight-limit",
-                "1000000",
-                "--log-level",
-                "warning",
-            ]
-        config = {
-            "port": self.port,
-            "db": self.db,
-            "operator_token": self.token,
-            "demo": False,
-            "weight_limit": 1_000_000,
-            "log_level": "warning",
-            **self.config,
-        }
-        return [sys.executable, "-c", _SERVE_CONFIG, json.dumps(config)]
-
-    def start(self) -> StreamServer:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                self.command(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    pytest.fail(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get("/fapi/v1/ping").status_code == 200:
-                        return self
-                time.sleep(0.05)
-        self.stop()
-        pytest.fail(f"server did not start:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+    def __init__(self, db: str, workdir: Path, config: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            db,
+            workdir=workdir,
+            args=["--weight-limit", str(WEIGHT_LIMIT)] if config is None else (),
+            config=None if config is None else {"weight_limit": WEIGHT_LIMIT, **config},
+            stop_timeout=15.0,
+        )
+        self.clock_offset_ms = 0
 
     def set_insurance_fund(self, amount: str, asset: str = "USDT") -> None:
         """Test-only: write the fund's meta key in the server's database (see module doc)."""
@@ -206,7 +119,7 @@ class Operator:
         r = await self.http.post(
             f"{self.server.base_url}{path}",
             json=dict(body),
-            headers={"X-Operator-Token": self.server.token},
+            headers={"X-Operator-Token": self.server.operator_token},
         )
         assert r.status_code == 200, f"operator {path} -> {r.status_code} {r.text}"
         return r.json()

@@ -17,9 +17,9 @@ Driving a peer
     peer made for it. Each call is also written to `LEDGER` under the running test.
 
 Our side
-    `ServerProcess` runs `aster-account serve` on a free loopback port; `Operator` uses its operator
-    API; `Account.get/post/...` sign requests with `signed_query` exactly as the docs say, which
-    is how a test learns what our REST answers.
+    `ServerProcess` (an `aster_account.testing.LocalServer`) runs `aster-account serve` on a free
+    loopback port; `Operator` uses its operator API; `Account.get/post/...` sign requests with
+    `signed_query` exactly as the docs say, which is how a test learns what our REST answers.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import json
 import os
 import queue
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -46,6 +45,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from aster_account.protocol.signing import signed_query
+from aster_account.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -410,74 +410,13 @@ class PeerDriver:
 # -- our server --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class ServerProcess:
+class ServerProcess(LocalServer):
     """`aster-account serve` on a fresh SQLite file and a free loopback port."""
 
-    workdir: Path
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"server-{self.port}.log"
-
-    def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "aster_account.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--db",
-            f"sqlite:///{self.workdir / 'interop.db'}",
-            "--operator-token",
-            self.token,
-            "--no-demo",
-            # the interop suites make a few hundred requests from one IP in a minute
-            "--weight-limit",
-            "1000000",
-            "--log-level",
-            "warning",
-        ]
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
-            )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited at start; see {self.log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.base_url + "/fapi/v1/ping", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not answer ping in {START_TIMEOUT_S:.0f} s")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+    def __init__(self, workdir: Path) -> None:
+        # the interop suites make a few hundred requests from one IP in a minute
+        roomy = ["--weight-limit", "1000000"]
+        super().__init__(f"sqlite:///{workdir / 'interop.db'}", workdir=workdir, args=roomy)
 
 
 class RestError(Exception):
@@ -565,25 +504,22 @@ class Operator:
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         answer = self.http.post(
-            path, content=json.dumps(body), headers={"X-Operator-Token": self.server.token}
+            path, content=json.dumps(body), headers={"X-Operator-Token": self.server.operator_token}
         )
         if answer.status_code != 200:
             raise RestError(answer.status_code, answer.json())
         return answer.json()
 
     def create_account(self, futures: str | None = "10000", spot: str | None = "1000") -> Account:
-        body: dict[str, Any] = {}
-        if futures:
-            body["futures"] = {"USDT": futures}
-        if spot:
-            body["spot"] = {"USDT": spot}
-        made = self._post("/operator/v1/accounts", body)
+        made = self.server.create_account(
+            {"USDT": futures} if futures else None, {"USDT": spot} if spot else None
+        )
         return Account(self.http, made["accountId"], made["apiKey"], made["apiSecret"])
 
     def state(self, account: Account) -> Any:
         answer = self.http.get(
             f"/operator/v1/accounts/{account.account_id}",
-            headers={"X-Operator-Token": self.server.token},
+            headers={"X-Operator-Token": self.server.operator_token},
         )
         return answer.json()
 
