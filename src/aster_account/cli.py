@@ -45,7 +45,7 @@ import click
 from aster_account import __version__
 
 if TYPE_CHECKING:
-    from aster_account.client import Client, StreamNotice
+    from aster_account.client import Client, StreamNotice, StreamResync
     from aster_account.protocol.errors import AsterError
     from aster_account.protocol.models import Event
 
@@ -979,6 +979,25 @@ def event_line(event: Event) -> str:
     return "  ".join([head, *(p for p in parts if p)])
 
 
+def resync_lines(resync: StreamResync) -> list[str]:
+    """The REST snapshot after a gap, a line per balance and per open position."""
+    now = when_ms(int(datetime.now(UTC).timestamp() * 1000))
+    lines = [
+        f"{now} RESYNC  {b.asset} "
+        + pairs(
+            wallet=b.wallet_balance, cross=b.cross_wallet_balance, available=b.available_balance
+        )
+        for b in resync.balances
+    ]
+    lines.extend(
+        f"{now} RESYNC  {p.symbol} {p.position_side.value} "
+        + pairs(amount=p.position_amount, entry=p.entry_price, uPnL=p.unrealized_profit)
+        for p in resync.positions
+        if p.position_amount
+    )
+    return lines
+
+
 def notice_line(notice: StreamNotice) -> str:
     now = when_ms(int(datetime.now(UTC).timestamp() * 1000))
     if notice.kind == "key":
@@ -988,8 +1007,10 @@ def notice_line(notice: StreamNotice) -> str:
             "connected; waiting for events (Ctrl-C to stop)"
             if notice.reconnects == 0
             else f"reconnected after {notice.reconnects} disconnection(s); events sent meanwhile "
-            "were not received: `aster-account balance` / `positions` show the state now"
+            "were not received: reading balances and positions over REST"
         )
+    elif notice.kind == "resynced":
+        what = "balances and positions read over REST (they include what was missed)"
     elif notice.kind == "disconnected":
         reason = notice.reason or ("connection dropped" if notice.code == 1006 else "")
         cause = " ".join(str(x) for x in (notice.code, reason) if x not in (None, ""))
@@ -1005,11 +1026,14 @@ def stream(client: Client, settings: Settings) -> None:
     """Print the account's events as they happen (user data stream), until Ctrl-C.
 
     One line per event: time, event type and the fields that changed; with --json the event's
-    JSON as the server sends it, one object a line. Connections, reconnections (events sent
-    while disconnected are lost) and new listenKeys are reported on stderr.
+    JSON as the server sends it, one object a line. Connections, reconnections and new
+    listenKeys are reported on stderr; after a reconnection the balances and positions read
+    over REST are printed first (RESYNC lines; with --json one {"resync": ...} object), since
+    events sent while disconnected are lost.
     """
     import orjson
 
+    from aster_account.client import StreamResync
     from aster_account.protocol.wire import to_wire
 
     def notice(event: StreamNotice) -> None:
@@ -1031,7 +1055,17 @@ def stream(client: Client, settings: Settings) -> None:
     try:
         with events:
             for event in events:
-                if settings.json:
+                if isinstance(event, StreamResync):
+                    if settings.json:
+                        resync = {
+                            "reconnects": event.reconnects,
+                            "balances": [to_wire(b) for b in event.balances],
+                            "positions": [to_wire(p) for p in event.positions],
+                        }
+                        click.echo(orjson.dumps({"resync": resync}).decode())
+                    else:
+                        click.echo("\n".join(resync_lines(event)))
+                elif settings.json:
                     click.echo(orjson.dumps(to_wire(event)).decode())
                 else:
                     click.echo(event_line(event))

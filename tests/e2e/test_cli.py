@@ -294,6 +294,18 @@ def test_stream_prints_events_as_they_happen_until_ctrl_c(
         else:
             assert "reason=WITHDRAW" in line and "USDT wallet=9987.5" in line
             assert "change=-12.5" in line
+        # a gap: the stream's key is closed; after reconnecting it prints the REST snapshot
+        with Client(keys.api_key, keys.api_secret, aster.base_url) as client:
+            client.close_listen_key()
+        line = out.wait_for('"resync"' if as_json else "RESYNC")
+        if as_json:
+            resync = json.loads(line)["resync"]
+            assert resync["reconnects"] >= 1 and isinstance(resync["positions"], list)
+            usdt = next(b for b in resync["balances"] if b["asset"] == "USDT")
+            assert Decimal(usdt["balance"]) == Decimal("9987.5")
+        else:
+            assert "RESYNC  USDT" in line and "wallet=9987.5" in line
+        err.wait_for('"resynced"' if as_json else "read over REST")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0, err.seen
         err.wait_for("stopped")

@@ -218,3 +218,50 @@ async def test_user_stream_delivers_typed_events(aster: AsterProcess, keys: Keys
             await stream.close()
             async with asyncio.timeout(10):
                 await task
+
+
+async def test_after_a_gap_the_stream_hands_out_the_rest_snapshot(
+    aster: AsterProcess, keys: Keys
+) -> None:
+    """As the sync test: the stream is cut, a transfer happens in the gap (inside the
+    "disconnected" notice), and the first thing after the reconnection is a StreamResync with
+    the transfer in its balance."""
+    from aster_account import Client
+    from aster_account.client import StreamNotice, StreamResync
+
+    kinds: list[str] = []
+    moved: list[bool] = []
+    other = Client(keys.api_key, keys.api_secret, aster.base_url)
+
+    def on_notice(notice: StreamNotice) -> None:
+        kinds.append(notice.kind)
+        if notice.kind == "disconnected" and not moved:
+            other.transfer(asset="USDT", amount="1.25", kind_type="FUTURE_SPOT")
+            moved.append(True)
+
+    async with client_for(aster, keys) as c:
+        before = next(b for b in await c.get_balance() if b.asset == "USDT").wallet_balance
+        stream = c.user_stream(on_notice=on_notice)
+        items: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def listen() -> None:
+            async for item in stream:
+                await items.put(item)
+
+        task = asyncio.create_task(listen())
+        try:
+            async with asyncio.timeout(10):
+                while not stream.policy.connected:
+                    await asyncio.sleep(0.02)
+            await c.close_listen_key()  # the server closes the stream's connection
+            async with asyncio.timeout(15):
+                resync = await items.get()
+            assert isinstance(resync, StreamResync), resync
+            assert moved and kinds.index("disconnected") < kinds.index("resynced")
+            usdt = next(b for b in resync.balances if b.asset == "USDT")
+            assert usdt.wallet_balance == before - Decimal("1.25")
+        finally:
+            other.close()
+            await stream.close()
+            async with asyncio.timeout(10):
+                await task

@@ -404,3 +404,58 @@ def test_user_stream_makes_a_new_key_after_listen_key_expired(tmp_path: Path) ->
                 assert event.leverage is not None and event.leverage.leverage == 11
             finally:
                 listener.stop()
+
+
+def test_after_a_gap_the_stream_hands_out_the_rest_snapshot_with_what_was_missed(
+    aster: AsterProcess, keys: Keys
+) -> None:
+    """The stream is cut (its key closed by another client); a transfer happens while it is down
+    (inside the "disconnected" notice, so surely in the gap); the next thing the stream hands
+    out is a StreamResync whose balance has the transfer, and the notices say so."""
+    from aster_account.client import StreamNotice, StreamResync
+    from aster_account.protocol.models import AccountConfigUpdate, AccountUpdate
+
+    notices: list[StreamNotice] = []
+    moved = threading.Event()
+
+    with client_for(aster, keys) as c, client_for(aster, keys) as other:
+        before = next(b for b in c.get_balance() if b.asset == "USDT").wallet_balance
+
+        def on_notice(notice: StreamNotice) -> None:
+            notices.append(notice)
+            if notice.kind == "disconnected" and not moved.is_set():
+                other.transfer(asset="USDT", amount="2.5", kind_type="FUTURE_SPOT")
+                moved.set()
+
+        listener = Listener(c.user_stream(on_notice=on_notice))
+        first_key = listener.stream.policy.key
+        try:
+            other.close_listen_key()  # the server closes the stream's connection
+            resync = listener.events.get(timeout=15)
+            assert isinstance(resync, StreamResync), resync
+            assert moved.is_set() and resync.reconnects >= 1
+            usdt = next(b for b in resync.balances if b.asset == "USDT")
+            assert usdt.wallet_balance == before - Decimal("2.5")
+            assert isinstance(resync.positions, list)
+            kinds = [n.kind for n in notices]
+            assert kinds.index("disconnected") < kinds.index("resynced")
+            # the old key is gone: the stream settles on a new one (-1125, then a new key)
+            deadline = time.monotonic() + 15
+            policy = listener.stream.policy
+            while policy.key in (None, first_key) or not policy.connected:
+                assert time.monotonic() < deadline, "no new key"
+                time.sleep(0.05)
+            time.sleep(0.2)  # the resync of the new connection is read before the next event
+            seen = []
+            while not listener.events.empty():
+                seen.append(listener.events.get_nowait())
+            # the transfer's own ACCOUNT_UPDATE was sent while the stream was down: not received
+            assert not any(isinstance(e, AccountUpdate) for e in seen)
+            for later in (e for e in seen if isinstance(e, StreamResync)):
+                assert any(b.wallet_balance == usdt.wallet_balance for b in later.balances)
+            # the events that follow apply on top of it
+            c.set_leverage("BTCUSDT", 13)
+            event = listener.next(AccountConfigUpdate)
+            assert event.leverage is not None and event.leverage.leverage == 13
+        finally:
+            listener.stop()

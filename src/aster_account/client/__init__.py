@@ -36,14 +36,16 @@ The user data stream: ``client.user_stream()`` (``for event in ...`` / ``async f
 ...``) owns one listenKey (made, kept alive every 30 minutes, closed on exit), reads
 ``/ws/<listenKey>`` with the ``websockets`` library, hands out ``protocol.models`` events, and
 reconnects with backoff, with a new key after ``listenKeyExpired`` and a new connection before
-the 24-hour limit; ``on_notice`` hears of each of these as a ``StreamNotice`` (a disconnection is
-a gap: events sent meanwhile are lost). ``_stream.StreamPolicy`` decides; the faces do the I/O.
+the 24-hour limit; ``on_notice`` hears of each of these as a ``StreamNotice``. A disconnection is
+a gap (events sent meanwhile are lost), so after it the stream first hands out a
+``StreamResync``: balances and positions read over REST once the new connection is open.
+``_stream.StreamPolicy`` decides; the faces do the I/O.
 """
 
 from aster_account.client._async import AsyncClient, AsyncUserStream
 from aster_account.client._core import DEFAULT_BASE_URL, RawResponse, new_client_tran_id
 from aster_account.client._errors import AlreadyApplied, MissingCredentials
-from aster_account.client._stream import StreamNotice
+from aster_account.client._stream import StreamNotice, StreamResync
 from aster_account.client._sync import Client, UserStream
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "MissingCredentials",
     "RawResponse",
     "StreamNotice",
+    "StreamResync",
     "UserStream",
     "new_client_tran_id",
 ]

@@ -19,7 +19,7 @@ from aster_account.client import _endpoints as api
 from aster_account.client._base import BaseClient, method_signature, proxy_for
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
 from aster_account.client._httptools import AsyncHttptoolsTransport
-from aster_account.client._stream import StreamNotice, StreamPolicy, stream_base
+from aster_account.client._stream import StreamNotice, StreamPolicy, StreamResync, stream_base
 from aster_account.client._transport import AsyncHttpxTransport
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
 from aster_account.protocol.errors import AsterError, InvalidListenKey
@@ -102,13 +102,13 @@ class AsyncUserStream:
         self._closed = False
         self._events = self._run()
 
-    def __aiter__(self) -> AsyncIterator[Event]:
+    def __aiter__(self) -> AsyncIterator[Event | StreamResync]:
         return self
 
-    async def __anext__(self) -> Event:
+    async def __anext__(self) -> Event | StreamResync:
         return await anext(self._events)
 
-    async def _run(self) -> AsyncGenerator[Event, None]:
+    async def _run(self) -> AsyncGenerator[Event | StreamResync, None]:
         client, policy, now = self._client, self.policy, self._client._core.now
         while not self._closed:
             if policy.key is None:
@@ -119,8 +119,15 @@ class AsyncUserStream:
                 await client._sleep(policy.ended(None, str(exc)))
                 continue
             self._ws = ws
-            policy.opened(now())
             async with ws:
+                if policy.opened(now()):  # after a gap: the REST snapshot, then the events
+                    try:
+                        balances = await client.get_balance()
+                        positions = await client.get_position_risk()
+                    except AsterError as exc:
+                        await client._sleep(policy.ended(None, f"REST snapshot failed: {exc}"))
+                        continue
+                    yield policy.resynced(balances, positions)
                 while not self._closed:
                     try:
                         async with asyncio.timeout(policy.wait(now())):
@@ -280,14 +287,17 @@ class AsyncClient(BaseClient):
         keepalive: float = 30 * 60,
         stream_url: str | None = None,
         on_notice: Callable[[StreamNotice], None] | None = None,
+        resync: bool = True,
     ) -> AsyncUserStream:
         """The account's user data stream as an async iterator of ``protocol.models`` events.
 
         ``stream_url`` defaults to Aster's stream host for Aster, else this server (ws://).
         ``on_notice`` is called with a ``StreamNotice`` when a key is made and when the
-        connection opens, ends (events may be lost until it is back) or is renewed.
+        connection opens, ends (events may be lost until it is back) or is renewed. After every
+        reconnection the stream first hands out a ``StreamResync``: balances and positions read
+        over REST, holding whatever was missed (``resync=False``: leave that to the caller).
         """
-        policy = StreamPolicy(keepalive_s=keepalive, on_notice=on_notice)
+        policy = StreamPolicy(keepalive_s=keepalive, on_notice=on_notice, resync=resync)
         return AsyncUserStream(self, policy, stream_url or stream_base(self.base_url))
 
     async def sync_clock(self) -> int:

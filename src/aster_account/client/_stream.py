@@ -14,11 +14,16 @@ A consumer owns one listenKey and one websocket on ``<stream base>/ws/<listenKey
 - the connection is renewed before the server's 24-hour limit (``max_age_s``);
 - ``close()`` closes the socket and the key (DELETE /fapi/v1/listenKey).
 
-Events can be missed while reconnecting: a consumer that must not miss state should read the
-REST snapshot (balance, positions) after ``reconnects`` grows, as the docs advise. To hear of
-it as it happens, pass ``on_notice`` to ``user_stream``: it is called with a
-:class:`StreamNotice` when a key is made and when the connection opens, ends (with the wait
-before the next try) or is renewed.
+Events can be missed while reconnecting, so after every reconnection (``reconnects`` > 0) the
+consumer reads the REST snapshot, as the docs advise -- balances (GET /fapi/v2/balance) and
+positions (GET /fapi/v2/positionRisk) -- once the new connection is open, and hands it out as a
+:class:`StreamResync` before the events that follow: whatever was missed is in it, whatever
+comes after applies on top. A snapshot that cannot be read counts as a failed connection (the
+consumer reconnects and tries again), so a gap is never passed over in silence.
+``user_stream(resync=False)`` leaves this to the caller. To hear of the stream's own changes
+as they happen, pass ``on_notice``: it is called with a :class:`StreamNotice` when a key is
+made and when the connection opens, ends (with the wait before the next try), is renewed or
+has been resynced.
 
 ``StreamPolicy`` decides; ``_sync.UserStream`` and ``_async.AsyncUserStream`` do the I/O.
 Times are seconds (the client's ``now``), passed in.
@@ -33,10 +38,16 @@ from typing import Literal
 
 import orjson
 
-from aster_account.protocol.models import Event, ListenKeyExpired, parse_event
+from aster_account.protocol.models import (
+    BalanceRow,
+    Event,
+    ListenKeyExpired,
+    PositionRisk,
+    parse_event,
+)
 from aster_account.protocol.wire import WireError
 
-__all__ = ["LIVE_STREAM_URL", "StreamNotice", "StreamPolicy", "stream_base"]
+__all__ = ["LIVE_STREAM_URL", "StreamNotice", "StreamPolicy", "StreamResync", "stream_base"]
 
 log = logging.getLogger("aster_account.client.stream")
 
@@ -56,7 +67,7 @@ def stream_base(base_url: str) -> str:
 
 
 Due = Literal["keepalive", "renew"]
-NoticeKind = Literal["key", "connected", "disconnected", "renewing"]
+NoticeKind = Literal["key", "connected", "disconnected", "renewing", "resynced"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,7 @@ class StreamNotice:
                       sent meanwhile are lost: read the REST snapshot (balance, positions)
                       once it is connected again
         renewing      it is being replaced on purpose (the 24-hour limit, an expired key)
+        resynced      the REST snapshot after a gap was read (handed out as StreamResync)
 
     ``reconnects`` counts the connections that have ended so far; ``reason`` is the close
     reason or the failure.
@@ -84,12 +96,28 @@ class StreamNotice:
     retry_in: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StreamResync:
+    """Handed out by a user stream after a gap: the account as REST reads it now.
+
+    Events sent while the stream was down are lost; their outcome is in this snapshot, and the
+    events that follow apply on top of it (an event sent between the reconnection and the
+    snapshot may show again after it: balances and positions in events are absolute values, so
+    applying it twice changes nothing). ``reconnects`` is the stream's count at the time.
+    """
+
+    reconnects: int
+    balances: list[BalanceRow]
+    positions: list[PositionRisk]
+
+
 @dataclass
 class StreamPolicy:
     keepalive_s: float = 30 * 60
     max_age_s: float = 23 * 3600 + 50 * 60
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
+    resync: bool = True
     key: str | None = None
     reconnects: int = 0
     on_notice: Callable[[StreamNotice], None] | None = None
@@ -122,9 +150,16 @@ class StreamPolicy:
         assert self.key is not None
         return f"{base}/ws/{self.key}"
 
-    def opened(self, now: float) -> None:
+    def opened(self, now: float) -> bool:
+        """The connection is open; True when the REST snapshot is due first (after a gap)."""
         self._connected_at = now
         self._tell(StreamNotice("connected", self.reconnects))
+        return self.resync and self.reconnects > 0
+
+    def resynced(self, balances: list[BalanceRow], positions: list[PositionRisk]) -> StreamResync:
+        """The snapshot after a gap was read: what the consumer hands out."""
+        self._tell(StreamNotice("resynced", self.reconnects))
+        return StreamResync(self.reconnects, balances, positions)
 
     def wait(self, now: float) -> float:
         """Seconds to wait for a frame before something else is due (at least a little)."""

@@ -23,7 +23,7 @@ from aster_account.client._base import (
 )
 from aster_account.client._core import Call, Flow, RawResponse, Send, Walk
 from aster_account.client._httptools import HttptoolsTransport
-from aster_account.client._stream import StreamNotice, StreamPolicy, stream_base
+from aster_account.client._stream import StreamNotice, StreamPolicy, StreamResync, stream_base
 from aster_account.client._transport import HttpxTransport
 from aster_account.client._urllib3 import Urllib3Transport
 from aster_account.protocol.enums import AutoCloseType, IncomeType, PositionMarginChange
@@ -101,13 +101,13 @@ class UserStream:
         self._closed = False
         self._events = self._run()
 
-    def __iter__(self) -> Iterator[Event]:
+    def __iter__(self) -> Iterator[Event | StreamResync]:
         return self
 
-    def __next__(self) -> Event:
+    def __next__(self) -> Event | StreamResync:
         return next(self._events)
 
-    def _run(self) -> Iterator[Event]:
+    def _run(self) -> Iterator[Event | StreamResync]:
         client, policy, now = self._client, self.policy, self._client._core.now
         while not self._closed:
             if policy.key is None:
@@ -118,8 +118,14 @@ class UserStream:
                 client._sleep(policy.ended(None, str(exc)))
                 continue
             self._ws = ws
-            policy.opened(now())
             with ws:
+                if policy.opened(now()):  # after a gap: the REST snapshot, then the events
+                    try:
+                        balances, positions = client.get_balance(), client.get_position_risk()
+                    except AsterError as exc:
+                        client._sleep(policy.ended(None, f"REST snapshot failed: {exc}"))
+                        continue
+                    yield policy.resynced(balances, positions)
                 while not self._closed:
                     try:
                         frame = ws.recv(timeout=policy.wait(now()))
@@ -274,14 +280,17 @@ class Client(BaseClient):
         keepalive: float = 30 * 60,
         stream_url: str | None = None,
         on_notice: Callable[[StreamNotice], None] | None = None,
+        resync: bool = True,
     ) -> UserStream:
         """The account's user data stream as an iterator of ``protocol.models`` events.
 
         ``stream_url`` defaults to Aster's stream host for Aster, else this server (ws://).
         ``on_notice`` is called with a ``StreamNotice`` when a key is made and when the
-        connection opens, ends (events may be lost until it is back) or is renewed.
+        connection opens, ends (events may be lost until it is back) or is renewed. After every
+        reconnection the stream first hands out a ``StreamResync``: balances and positions read
+        over REST, holding whatever was missed (``resync=False``: leave that to the caller).
         """
-        policy = StreamPolicy(keepalive_s=keepalive, on_notice=on_notice)
+        policy = StreamPolicy(keepalive_s=keepalive, on_notice=on_notice, resync=resync)
         return UserStream(self, policy, stream_url or stream_base(self.base_url))
 
     def sync_clock(self) -> int:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from aster_account.client._stream import LIVE_STREAM_URL, StreamNotice, StreamPolicy, stream_base
+from aster_account.client._stream import (
+    LIVE_STREAM_URL,
+    StreamNotice,
+    StreamPolicy,
+    StreamResync,
+    stream_base,
+)
 from aster_account.protocol.models import AccountConfigUpdate, ListenKeyExpired
 
 
@@ -89,3 +95,25 @@ def test_the_policy_tells_of_keys_connections_gaps_and_renewals() -> None:
         StreamNotice("renewing", 2),
         StreamNotice("key", 2),
     ]
+
+
+def test_after_a_gap_the_rest_snapshot_is_due_before_the_events() -> None:
+    heard: list[StreamNotice] = []
+    policy = StreamPolicy(on_notice=heard.append)
+    policy.key_made("k", 0)
+    assert policy.opened(0) is False  # the first connection: nothing was missed
+    policy.ended(1006, "")
+    assert policy.opened(1) is True  # after a gap: the snapshot first
+    resync = policy.resynced([], [])
+    assert resync == StreamResync(1, [], [])
+    assert heard[-1] == StreamNotice("resynced", 1)
+    policy.renewing()  # a renewal leaves a gap too (the old connection closes first)
+    assert policy.opened(2) is True
+
+
+def test_resync_can_be_left_to_the_caller() -> None:
+    policy = StreamPolicy(resync=False)
+    policy.key_made("k", 0)
+    policy.opened(0)
+    policy.ended(1006, "")
+    assert policy.opened(1) is False
