@@ -76,7 +76,7 @@ def test_all_is_complete_and_resolves(module: object) -> None:
     public = {n for n in dir(module) if not n.startswith("_")}
     public -= {"annotations", "importlib", "TYPE_CHECKING", "Any"}
     # every public name of the package is exported (submodules excepted)
-    submodules = {"client", "protocol", "server", "engine", "store", "cli", "data"}
+    submodules = {"client", "protocol", "server", "engine", "store", "cli", "data", "testing"}
     assert public - submodules <= set(names)
 
 
