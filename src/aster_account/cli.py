@@ -75,6 +75,20 @@ def main() -> None:
 @click.option("--market", envvar="ASTER_MARKET", default=None, help="Market file (JSON).")
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Create a demo account.")
 @click.option("--weight-limit", envvar="ASTER_WEIGHT_LIMIT", default=2400, show_default=True)
+@click.option(
+    "--redis",
+    envvar="ASTER_REDIS",
+    default=None,
+    help="redis://host:port/db: request-weight counts shared by all server processes "
+    "(default: each process counts alone).",
+)
+@click.option(
+    "--redis-prefix",
+    envvar="ASTER_REDIS_PREFIX",
+    default="aster-account",
+    show_default=True,
+    help="Prefix of the Redis keys (one per venue sharing a Redis).",
+)
 @click.option("--log-level", envvar="ASTER_LOG_LEVEL", default="info", show_default=True)
 @click.option(
     "--prices",
@@ -107,6 +121,8 @@ def serve(
     market: str | None,
     demo: bool,
     weight_limit: int,
+    redis: str | None,
+    redis_prefix: str,
     log_level: str,
     prices: str | None,
     prices_speed: float,
@@ -125,6 +141,8 @@ def serve(
             market=market,
             demo=demo,
             weight_limit=weight_limit,
+            redis=redis,
+            redis_prefix=redis_prefix,
             log_level=log_level,
             prices=prices,
             prices_speed=prices_speed,

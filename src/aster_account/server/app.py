@@ -30,7 +30,7 @@ from aster_account.protocol.catalog import Endpoint
 from aster_account.protocol.enums import Security
 from aster_account.protocol.errors import AsterError, aster_error
 from aster_account.server.handlers import HANDLERS
-from aster_account.server.limits import WeightLimiter
+from aster_account.server.limits import RedisWeightLimiter, WeightLimiter
 from aster_account.server.observe import Metrics
 from aster_account.server.render import render
 from aster_account.server.service import Service
@@ -97,7 +97,11 @@ class Api:
     """The Aster-shaped HTTP face of a `Service`."""
 
     def __init__(
-        self, service: Service, limiter: WeightLimiter | None = None, *, inline: bool = True
+        self,
+        service: Service,
+        limiter: WeightLimiter | RedisWeightLimiter | None = None,
+        *,
+        inline: bool = True,
     ) -> None:
         self.service = service
         self.limiter = limiter or WeightLimiter(service.weight_limit)
@@ -141,10 +145,10 @@ class Api:
                     if raw:
                         body_text, body = _parse_form(raw, "body")
             except AsterError:
-                used = self.limiter.hit(ip, ep.weight.base, svc.clock())
+                used = await self.limiter.acquire(ip, ep.weight.base, svc.clock())
                 raise
             params = {**body, **query}  # docs: a param in both places takes the query's value
-            used = self.limiter.hit(ip, ep.weight_for(params), svc.clock())
+            used = await self.limiter.acquire(ip, ep.weight_for(params), svc.clock())
             typed = catalog.validate(ep, params, auth=False)
             if ep.security.needs_key:
                 account_id = await self._authenticate(request, ep, params, query_text, body_text)
@@ -254,8 +258,13 @@ class AsterApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(service: Service, *, extra_routes: list[BaseRoute] | None = None) -> Starlette:
-    api = Api(service)
+def create_app(
+    service: Service,
+    *,
+    extra_routes: list[BaseRoute] | None = None,
+    limiter: WeightLimiter | RedisWeightLimiter | None = None,
+) -> Starlette:
+    api = Api(service, limiter)
     metrics = Route("/metrics", api.metrics.endpoint, methods=["GET"])
     app = AsterApp(
         api,

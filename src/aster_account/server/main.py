@@ -22,6 +22,7 @@ from aster_account.engine.market import Market
 from aster_account.protocol import apidocs
 from aster_account.server import riskloop, stream
 from aster_account.server.app import create_app
+from aster_account.server.limits import RedisWeightLimiter
 from aster_account.server.operator import OperatorApi
 from aster_account.server.service import Clock, Service
 from aster_account.store import PostgresStore, Store, open_store
@@ -52,6 +53,9 @@ class ServerConfig:
     demo: bool = True
     demo_key_file: str = "aster-account-demo-key.json"
     weight_limit: int = 2400
+    # request-weight counters shared by the processes of one venue (redis://...); None: per process
+    redis: str | None = None
+    redis_prefix: str = "aster-account"
     log_level: str = "info"
     # mark prices replayed by the risk loop (CSV, format in `riskloop`), and how fast
     prices: str | None = None
@@ -186,7 +190,16 @@ def build(config: ServerConfig, store: Store | None = None) -> tuple[Starlette, 
         tick_s=config.risk_tick_s,
         is_leader=(lambda: fanout.is_leader) if fanout is not None else (lambda: True),
     )
-    app = create_app(service, extra_routes=[*_extras(service), *operator.routes(), *hub.routes()])
+    limiter = (
+        RedisWeightLimiter(config.redis, config.weight_limit, prefix=config.redis_prefix)
+        if config.redis
+        else None
+    )
+    app = create_app(
+        service,
+        extra_routes=[*_extras(service), *operator.routes(), *hub.routes()],
+        limiter=limiter,
+    )
     service.start_group_commit()
     app.router.lifespan_context = riskloop.lifespan(hub, risk, service.stop_group_commit)
     app.state.hub = hub

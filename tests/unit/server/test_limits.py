@@ -1,0 +1,145 @@
+"""Request weight per IP: the in-process counter and the Redis one behave the same (counts per
+minute, 429 with Retry-After, then 418 bans that double), and the Redis one is shared by every
+process that uses the same Redis and prefix.
+
+Redis comes from ASTER_TEST_REDIS_URL (default redis://127.0.0.1:6379/0). When it cannot be
+reached the Redis cases are skipped, except under CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from aster_account.protocol.errors import IPBannedError, RateLimitError
+from aster_account.server.limits import (
+    FIRST_BAN_MS,
+    GRACE_WHILE_LIMITED,
+    MINUTE_MS,
+    RedisWeightLimiter,
+    WeightLimiter,
+)
+from aster_account.testing import free_port
+
+REDIS_URL = os.environ.get("ASTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+T0 = 1_795_700_000_000 // MINUTE_MS * MINUTE_MS  # the start of a minute
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+async def _redis_or_skip() -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        await client.ping()
+    except (OSError, aioredis.RedisError) as exc:
+        if _in_ci():
+            pytest.fail(f"Redis at {REDIS_URL} is required under CI: {exc}")
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    finally:
+        await client.aclose()
+
+
+Limiter = WeightLimiter | RedisWeightLimiter
+Make = Callable[[int], Limiter]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def make(request: pytest.FixtureRequest) -> AsyncIterator[Make]:
+    made: list[RedisWeightLimiter] = []
+    prefix = f"test-{uuid.uuid4().hex}"  # shared by the limiters of one test, as by processes
+
+    def memory(limit: int) -> Limiter:
+        return WeightLimiter(limit)
+
+    def in_redis(limit: int) -> Limiter:
+        made.append(RedisWeightLimiter(REDIS_URL, limit, prefix=prefix))
+        return made[-1]
+
+    if request.param == "redis":
+        await _redis_or_skip()
+        yield in_redis
+    else:
+        yield memory
+    for limiter in made:
+        await limiter.aclose()
+
+
+async def test_weights_add_up_within_a_minute_and_start_again_in_the_next(make: Make) -> None:
+    limiter = make(100)
+    assert await limiter.acquire("1.2.3.4", 5, T0) == 5
+    assert await limiter.acquire("1.2.3.4", 20, T0 + 59_999) == 25
+    assert await limiter.acquire("5.6.7.8", 1, T0) == 1  # per IP
+    assert await limiter.acquire("1.2.3.4", 5, T0 + MINUTE_MS) == 5
+
+
+async def test_over_the_limit_is_429_until_the_minute_ends_then_418_bans_double(
+    make: Make,
+) -> None:
+    limiter = make(10)
+    ip, now = "9.9.9.9", T0 + 45_000
+    assert await limiter.acquire(ip, 10, now) == 10
+    with pytest.raises(RateLimitError) as limited:
+        await limiter.acquire(ip, 1, now)
+    err = limited.value
+    assert (err.http_status, err.code, err.retry_after) == (429, -1003, 15)
+    assert err.headers["Retry-After"] == "15" and err.headers["X-MBX-USED-WEIGHT-1M"] == "11"
+    for _ in range(GRACE_WHILE_LIMITED - 1):
+        with pytest.raises(RateLimitError):
+            await limiter.acquire(ip, 1, now)
+    with pytest.raises(IPBannedError) as banned:
+        await limiter.acquire(ip, 1, now)
+    assert banned.value.http_status == 418 and banned.value.retry_after == FIRST_BAN_MS // 1000
+    # still banned in the next minute, with the time left
+    with pytest.raises(IPBannedError) as still:
+        await limiter.acquire(ip, 1, now + MINUTE_MS)
+    assert still.value.retry_after == (FIRST_BAN_MS - MINUTE_MS) // 1000
+    # the ban over, the IP counts again; a second offence bans twice as long
+    later = now + FIRST_BAN_MS
+    assert await limiter.acquire(ip, 10, later) == 10
+    for _ in range(GRACE_WHILE_LIMITED):
+        with pytest.raises(RateLimitError):
+            await limiter.acquire(ip, 1, later)
+    with pytest.raises(IPBannedError) as again:
+        await limiter.acquire(ip, 1, later)
+    assert again.value.retry_after == 2 * FIRST_BAN_MS // 1000
+
+
+async def test_processes_sharing_redis_count_an_ip_together() -> None:
+    await _redis_or_skip()
+    prefix = f"test-{uuid.uuid4().hex}"
+    a = RedisWeightLimiter(REDIS_URL, 30, prefix=prefix)
+    b = RedisWeightLimiter(REDIS_URL, 30, prefix=prefix)
+    other_venue = RedisWeightLimiter(REDIS_URL, 30, prefix=f"{prefix}-other")
+    try:
+        assert await a.acquire("1.1.1.1", 10, T0) == 10
+        assert await b.acquire("1.1.1.1", 10, T0) == 20
+        results = await asyncio.gather(*(x.acquire("1.1.1.1", 1, T0) for x in (a, b) * 5))
+        assert sorted(results) == list(range(21, 31))  # atomic: no count lost or repeated
+        with pytest.raises(RateLimitError):
+            await a.acquire("1.1.1.1", 1, T0)
+        assert await other_venue.acquire("1.1.1.1", 1, T0) == 1  # another prefix, its own counts
+    finally:
+        for limiter in (a, b, other_venue):
+            await limiter.aclose()
+
+
+async def test_without_redis_the_process_counts_alone_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limiter = RedisWeightLimiter(f"redis://127.0.0.1:{free_port()}/0", 10)  # nothing there
+    try:
+        assert await limiter.acquire("2.2.2.2", 4, T0) == 4
+        assert await limiter.acquire("2.2.2.2", 4, T0) == 8  # counted in the process
+        with pytest.raises(RateLimitError):
+            await limiter.acquire("2.2.2.2", 4, T0)
+    finally:
+        await limiter.aclose()
+    assert "counting request weight in this process" in caplog.text
