@@ -201,7 +201,9 @@ def build(config: ServerConfig, store: Store | None = None) -> tuple[Starlette, 
         limiter=limiter,
     )
     service.start_group_commit()
-    app.router.lifespan_context = riskloop.lifespan(hub, risk, service.stop_group_commit)
+    app.router.lifespan_context = riskloop.lifespan(
+        hub, risk, service.stop_group_commit, closers=[limiter.aclose] if limiter else []
+    )
     app.state.hub = hub
     app.state.risk = risk
     return app, service

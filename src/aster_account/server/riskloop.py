@@ -38,7 +38,15 @@ import csv
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Iterable
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterable,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -272,10 +280,14 @@ class RiskLoop:
 
 
 def lifespan(
-    hub: StreamHub, risk: RiskLoop, on_stop: Callable[[], None] | None = None
+    hub: StreamHub,
+    risk: RiskLoop,
+    on_stop: Callable[[], None] | None = None,
+    closers: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """The app's lifespan: the hub (and its fan-out) and the risk loop run while the app does;
-    `on_stop` (e.g. stopping the group-commit writer) runs last."""
+    `closers` (e.g. the Redis weight counter's connections) are awaited after them and `on_stop`
+    (e.g. stopping the group-commit writer) runs last."""
 
     @asynccontextmanager
     async def run(_app: Any) -> AsyncIterator[None]:
@@ -288,6 +300,8 @@ def lifespan(
                 await risk.stop()
         finally:
             await hub.stop()
+            for close in closers:
+                await close()
             if on_stop is not None:
                 on_stop()
 
