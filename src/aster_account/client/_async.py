@@ -125,8 +125,11 @@ class AsyncUserStream:
                         balances = await client.get_balance()
                         positions = await client.get_position_risk()
                     except AsterError as exc:
-                        await client._sleep(policy.ended(None, f"REST snapshot failed: {exc}"))
+                        await ws.close()  # not held open through the wait
+                        await client._sleep(policy.snapshot_failed(exc))
                         continue
+                    if self._closed:
+                        return
                     yield policy.resynced(balances, positions)
                 while not self._closed:
                     try:

@@ -38,6 +38,12 @@ from typing import Literal
 
 import orjson
 
+from aster_account.protocol.errors import (
+    AsterError,
+    TooManyRequests,
+    TransportError,
+    UnknownOutcome,
+)
 from aster_account.protocol.models import (
     BalanceRow,
     Event,
@@ -124,6 +130,7 @@ class StreamPolicy:
     _kept_alive_at: float = 0.0
     _connected_at: float | None = None
     _failures: int = 0
+    _was_connected: bool = False
 
     def _tell(self, notice: StreamNotice) -> None:
         if self.on_notice is not None:
@@ -151,10 +158,24 @@ class StreamPolicy:
         return f"{base}/ws/{self.key}"
 
     def opened(self, now: float) -> bool:
-        """The connection is open; True when the REST snapshot is due first (after a gap)."""
+        """The connection is open; True when the REST snapshot is due first (after a gap: an
+        earlier connection of this stream ended)."""
         self._connected_at = now
         self._tell(StreamNotice("connected", self.reconnects))
-        return self.resync and self.reconnects > 0
+        gap = self._was_connected
+        self._was_connected = True
+        return self.resync and gap
+
+    def snapshot_failed(self, err: AsterError) -> float:
+        """The REST snapshot after a gap failed. A failure that can pass (no connection, no
+        answer, a 5xx, the rate limit) counts as a failed connection: the seconds to wait before
+        the next try. One that cannot (the key refused, a bad signature, ...) is raised: the
+        stream cannot say what was missed, and trying again would never end."""
+        if isinstance(err, TransportError | UnknownOutcome | TooManyRequests) or (
+            err.http_status >= 500
+        ):
+            return self.ended(None, f"REST snapshot failed: {err}")
+        raise err
 
     def resynced(self, balances: list[BalanceRow], positions: list[PositionRisk]) -> StreamResync:
         """The snapshot after a gap was read: what the consumer hands out."""

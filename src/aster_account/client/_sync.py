@@ -123,8 +123,11 @@ class UserStream:
                     try:
                         balances, positions = client.get_balance(), client.get_position_risk()
                     except AsterError as exc:
-                        client._sleep(policy.ended(None, f"REST snapshot failed: {exc}"))
+                        ws.close()  # not held open through the wait
+                        client._sleep(policy.snapshot_failed(exc))
                         continue
+                    if self._closed:
+                        return
                     yield policy.resynced(balances, positions)
                 while not self._closed:
                     try:

@@ -58,7 +58,7 @@ class WeightLimiter:
             if st is None:
                 st = self._ips[ip] = _IpState()
             if st.banned_until > now_ms:
-                raise self._banned(st, now_ms)
+                raise _banned(st.banned_until, st.used if st.window == minute else 0, now_ms)
             if st.window != minute:
                 st.window, st.used, st.limited_hits = minute, 0, 0
             st.used += weight
@@ -68,7 +68,7 @@ class WeightLimiter:
             if st.limited_hits > GRACE_WHILE_LIMITED:
                 st.banned_until = now_ms + _ban_ms(st.offences)
                 st.offences += 1
-                raise self._banned(st, now_ms)
+                raise _banned(st.banned_until, st.used, now_ms)
             raise _limited(self.limit, st.used, now_ms)
 
     def used(self, ip: str, now_ms: int) -> int:
@@ -76,9 +76,6 @@ class WeightLimiter:
         if st is None or st.window != now_ms // MINUTE_MS:
             return 0
         return st.used
-
-    def _banned(self, st: _IpState, now_ms: int) -> IPBannedError:
-        return _banned(st.banned_until, st.used, now_ms)
 
 
 def _ban_ms(offences: int) -> int:

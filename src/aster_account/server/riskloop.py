@@ -301,7 +301,10 @@ def lifespan(
         finally:
             await hub.stop()
             for close in closers:
-                await close()
+                try:
+                    await close()
+                except Exception:  # the rest still stops
+                    log.exception("closing %r failed", close)
             if on_stop is not None:
                 on_stop()
 

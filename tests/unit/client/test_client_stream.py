@@ -12,6 +12,13 @@ from aster_account.client._stream import (
     StreamResync,
     stream_base,
 )
+from aster_account.protocol.errors import (
+    AsterError,
+    RateLimitError,
+    TransportError,
+    UnknownOutcome,
+    aster_error,
+)
 from aster_account.protocol.models import AccountConfigUpdate, ListenKeyExpired
 
 
@@ -117,3 +124,38 @@ def test_resync_can_be_left_to_the_caller() -> None:
     policy.opened(0)
     policy.ended(1006, "")
     assert policy.opened(1) is False
+
+
+def test_a_first_connection_that_never_opened_leaves_no_gap_to_resync() -> None:
+    policy = StreamPolicy()
+    policy.key_made("k", 0)
+    policy.ended(None, "refused")  # the first try failed: nothing was received, nothing missed
+    assert policy.opened(1) is False
+
+
+@pytest.mark.parametrize(
+    ("error", "passes"),
+    [
+        (TransportError("could not connect"), True),
+        (UnknownOutcome("no response", http_status=0), True),
+        (aster_error(-1001, "Internal error", http_status=503), True),
+        (RateLimitError("too many", http_status=429, retry_after=3), True),
+        (aster_error(-2015, "Invalid API-key, IP, or permissions for action."), False),
+        (aster_error(-1022, "Signature for this request is not valid."), False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
+)
+def test_a_failed_snapshot_is_retried_only_when_the_failure_can_pass(
+    error: AsterError, passes: bool
+) -> None:
+    policy = StreamPolicy(backoff_s=0.5)
+    policy.key_made("k", 0)
+    policy.opened(0)
+    policy.ended(1006, "")
+    assert policy.opened(1) is True
+    if passes:
+        assert policy.snapshot_failed(error) == 1.0  # a failed connection: the next backoff
+        assert policy.reconnects == 2
+    else:
+        with pytest.raises(type(error)):
+            policy.snapshot_failed(error)

@@ -101,6 +101,7 @@ async def test_over_the_limit_is_429_until_the_minute_ends_then_418_bans_double(
     with pytest.raises(IPBannedError) as still:
         await limiter.acquire(ip, 1, now + MINUTE_MS)
     assert still.value.retry_after == (FIRST_BAN_MS - MINUTE_MS) // 1000
+    assert still.value.headers["X-MBX-USED-WEIGHT-1M"] == "0"  # this minute's count
     # the ban over, the IP counts again; a second offence bans twice as long
     later = now + FIRST_BAN_MS
     assert await limiter.acquire(ip, 10, later) == 10
