@@ -9,16 +9,36 @@ fees maker 0.0001, taker 0.00035; default leverage 20).
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import pytest
+from enginekit import (
+    BOTH,
+    BUY,
+    GTC,
+    LIMIT,
+    LONG,
+    MARKET_ORDER,
+    NOW,
+    SELL,
+    SHORT,
+    T0,
+    D,
+    funded,
+    incomes,
+    ledger_size,
+    limit,
+    market,
+    move_margin,
+    raw_available,
+    set_isolated,
+    transfer,
+)
 
 from aster_account.engine import account as ops
 from aster_account.engine import figures as fig
 from aster_account.engine.context import Outcome
 from aster_account.engine.ledger import IncomeRecord, MarginChangeRecord, TradeRecord
-from aster_account.engine.market import Market
 from aster_account.engine.state import Account
 from aster_account.engine.venue import Venue
 from aster_account.protocol.enums import (
@@ -38,120 +58,57 @@ from aster_account.protocol.errors import AsterError
 from aster_account.protocol.models import AccountConfigUpdate, AccountUpdate, OrderTradeUpdate
 from aster_account.protocol.wire import to_wire
 
-D = Decimal
-MARKET = Market.load()
-MARKS = {
-    "BTCUSDT": "50000",
-    "ETHUSDT": "3000",
-    "ARBUSDT": "1",
-    "ASTERUSDT": "1",
-    "TRUTHUSDT": "1",
-}
-T0 = 1_000
-NOW = 2_000
-BUY, SELL = OrderSide.BUY, OrderSide.SELL
-LONG, SHORT, BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
-MARKET_ORDER, LIMIT = OrderType.MARKET, OrderType.LIMIT
-GTC = TimeInForce.GTC
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def venue() -> Venue:
-    v = Venue(MARKET)
-    for symbol, price in MARKS.items():
-        v.set_mark(symbol, D(price), T0)
-    return v
-
-
-def funded(v: Venue, usdt: str = "1000", **kw: Any) -> Account:
-    acct = v.open_account(T0, **kw)
-    v.apply(acct.account_id, ops.deposit, T0, asset="USDT", amount=D(usdt))
-    return acct
-
-
-def market(
-    v: Venue, acct: Account, side: OrderSide, qty: str, symbol: str = "BTCUSDT", **kw: Any
-) -> Outcome:
-    return v.apply(
-        acct.account_id,
-        ops.new_order,
-        NOW,
-        symbol=symbol,
-        side=side,
-        type=MARKET_ORDER,
-        quantity=D(qty),
-        **kw,
-    )
-
-
-def limit(
-    v: Venue,
-    acct: Account,
-    side: OrderSide,
-    qty: str,
-    price: str,
-    symbol: str = "BTCUSDT",
-    **kw: Any,
-) -> Outcome:
-    kw.setdefault("time_in_force", GTC)
-    return v.apply(
-        acct.account_id,
-        ops.new_order,
-        NOW,
-        symbol=symbol,
-        side=side,
-        type=LIMIT,
-        quantity=D(qty),
-        price=D(price),
-        **kw,
-    )
-
-
-def ledger_size(v: Venue) -> tuple[int, ...]:
-    led = v.ledger
-    return (
-        len(led.income),
-        len(led.transfers),
-        len(led.margin_changes),
-        len(led.force_orders),
-        len(led.trades),
-    )
-
-
-def rejected(
-    v: Venue, acct: Account, op: Callable[..., Outcome], code: int, **kw: Any
-) -> AsterError:
-    """Apply `op`, expect Aster's `code`, and check nothing changed and nothing was written."""
+def refused(v: Venue, acct: Account, code: int, attempt: Callable[[], object]) -> AsterError:
+    """Run `attempt`, expect Aster's `code`, and check nothing changed and nothing was written."""
     before = acct.to_dict()
     written = ledger_size(v)
     with pytest.raises(AsterError) as info:
-        v.apply(acct.account_id, op, NOW, **kw)
+        attempt()
     assert info.value.code == code, info.value.msg
     assert acct.to_dict() == before
     assert ledger_size(v) == written
     return info.value
 
 
+def rejected(
+    v: Venue, acct: Account, op: Callable[..., Outcome], code: int, **kw: Any
+) -> AsterError:
+    """`refused` for `op` applied with `kw`."""
+    return refused(v, acct, code, lambda: v.apply(acct.account_id, op, NOW, **kw))
+
+
+# `refused` for the enginekit helper of the same name; the arguments as that helper takes them
+
+
+def rejected_market(
+    v: Venue, acct: Account, code: int, side: OrderSide, qty: str, *args: Any, **kw: Any
+) -> AsterError:
+    return refused(v, acct, code, lambda: market(v, acct, side, qty, *args, **kw))
+
+
+def rejected_limit(
+    v: Venue, acct: Account, code: int, side: OrderSide, qty: str, price: str, **kw: Any
+) -> AsterError:
+    return refused(v, acct, code, lambda: limit(v, acct, side, qty, price, **kw))
+
+
+def rejected_margin(
+    v: Venue, acct: Account, code: int, amount: str, change: PositionMarginChange, **kw: Any
+) -> AsterError:
+    return refused(v, acct, code, lambda: move_margin(v, acct, amount, change, **kw))
+
+
+def rejected_transfer(
+    v: Venue, acct: Account, code: int, amount: str, kind: TransferKind, **kw: Any
+) -> AsterError:
+    return refused(v, acct, code, lambda: transfer(v, acct, amount, kind, **kw))
+
+
 def figures(v: Venue, acct: Account) -> fig.AccountFigures:
     return fig.compute(acct, v.market, v.marks)
-
-
-def raw_available(v: Venue, acct: Account) -> Decimal:
-    """The available balance before the clamp at 0 (FACTS.md "Account math")."""
-    af = figures(v, acct).assets["USDT"]
-    return (
-        af.cross_wallet_balance
-        + af.cross_unrealized_pnl
-        - af.cross_initial_margin
-        - af.isolated_order_margin
-    )
-
-
-def incomes(v: Venue, acct: Account, kind: IncomeType) -> list[IncomeRecord]:
-    return [r for r in v.ledger.income if r.account_id == acct.account_id and r.income_type == kind]
 
 
 def assert_contains(actual: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -172,10 +129,7 @@ def isolated_short(v: Venue, leverage: int = 10) -> Account:
     isolated wallet = 0.1 × 50000 / 10 = 500; wallet = 1000 − 0.1 × 50000 × 0.00035 = 998.25.
     """
     acct = funded(v)
-    v.apply(
-        acct.account_id, ops.set_margin_type, T0, symbol="BTCUSDT", margin_type=MarginType.ISOLATED
-    )
-    v.apply(acct.account_id, ops.set_leverage, T0, symbol="BTCUSDT", leverage=leverage)
+    set_isolated(v, acct, "BTCUSDT", leverage)
     market(v, acct, SELL, "0.1")
     return acct
 
@@ -236,15 +190,7 @@ def test_deposit_errors(venue: Venue, asset: str, amount: str, code: int) -> Non
 def test_transfer_futures_to_spot(venue: Venue) -> None:
     acct = funded(venue)
 
-    out = venue.apply(
-        acct.account_id,
-        ops.transfer,
-        NOW,
-        asset="USDT",
-        amount=D(400),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="t-1",
-    )
+    out = transfer(venue, acct, "400", TransferKind.FUTURE_SPOT, client_tran_id="t-1")
 
     assert acct.wallet("USDT") == D(600)  # 1000 − 400
     assert acct.spot["USDT"] == D(400)
@@ -268,15 +214,7 @@ def test_transfer_spot_to_futures(venue: Venue) -> None:
     acct = venue.open_account(T0)
     venue.apply(acct.account_id, ops.deposit, T0, asset="USDT", amount=D(300), to_spot=True)
 
-    out = venue.apply(
-        acct.account_id,
-        ops.transfer,
-        NOW,
-        asset="USDT",
-        amount=D(120),
-        kind=TransferKind.SPOT_FUTURE,
-        client_tran_id="in-1",
-    )
+    out = transfer(venue, acct, "120", TransferKind.SPOT_FUTURE, client_tran_id="in-1")
 
     assert acct.spot["USDT"] == D(180)  # 300 − 120
     assert acct.wallet("USDT") == D(120)
@@ -295,25 +233,10 @@ def test_transfer_out_is_limited_by_max_withdraw_which_ignores_unrealized_profit
     # available = 998.25 + 100 − 255 = 843.25; maxWithdraw = 998.25 + min(0, 100) − 255 = 743.25
     assert figures(venue, acct).available_balance == D("843.25")
 
-    err = rejected(
-        venue,
-        acct,
-        ops.transfer,
-        -2018,
-        asset="USDT",
-        amount=D("743.26"),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="too-much",
+    err = rejected_transfer(
+        venue, acct, -2018, "743.26", TransferKind.FUTURE_SPOT, client_tran_id="too-much"
     )
-    venue.apply(
-        acct.account_id,
-        ops.transfer,
-        NOW,
-        asset="USDT",
-        amount=D("743.25"),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="just-enough",
-    )
+    transfer(venue, acct, "743.25", TransferKind.FUTURE_SPOT, client_tran_id="just-enough")
 
     assert err.msg == "Balance is insufficient."
     assert acct.wallet("USDT") == D(255)  # 998.25 − 743.25
@@ -323,39 +246,17 @@ def test_transfer_in_is_limited_by_the_spot_balance(venue: Venue) -> None:
     acct = venue.open_account(T0)
     venue.apply(acct.account_id, ops.deposit, T0, asset="USDT", amount=D(50), to_spot=True)
 
-    rejected(
-        venue,
-        acct,
-        ops.transfer,
-        -2018,
-        asset="USDT",
-        amount=D("50.00000001"),
-        kind=TransferKind.SPOT_FUTURE,
-        client_tran_id="x",
+    rejected_transfer(
+        venue, acct, -2018, "50.00000001", TransferKind.SPOT_FUTURE, client_tran_id="x"
     )
 
 
 def test_transfer_client_tran_id_is_unique(venue: Venue) -> None:
     acct = funded(venue)
-    venue.apply(
-        acct.account_id,
-        ops.transfer,
-        NOW,
-        asset="USDT",
-        amount=D(1),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="same",
-    )
+    transfer(venue, acct, "1", TransferKind.FUTURE_SPOT, client_tran_id="same")
 
-    err = rejected(
-        venue,
-        acct,
-        ops.transfer,
-        -4115,
-        asset="USDT",
-        amount=D(1),
-        kind=TransferKind.SPOT_FUTURE,
-        client_tran_id="same",
+    err = rejected_transfer(
+        venue, acct, -4115, "1", TransferKind.SPOT_FUTURE, client_tran_id="same"
     )
 
     assert err.msg == "Client tran id should be unique within 7 days"
@@ -363,25 +264,9 @@ def test_transfer_client_tran_id_is_unique(venue: Venue) -> None:
 
 def test_transfer_client_tran_id_of_another_account_is_not_a_reuse(venue: Venue) -> None:
     first, second = funded(venue), funded(venue)
-    venue.apply(
-        first.account_id,
-        ops.transfer,
-        NOW,
-        asset="USDT",
-        amount=D(1),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="shared",
-    )
+    transfer(venue, first, "1", TransferKind.FUTURE_SPOT, client_tran_id="shared")
 
-    venue.apply(
-        second.account_id,
-        ops.transfer,
-        NOW,
-        asset="USDT",
-        amount=D(1),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="shared",
-    )
+    transfer(venue, second, "1", TransferKind.FUTURE_SPOT, client_tran_id="shared")
 
     assert second.spot["USDT"] == D(1)
 
@@ -389,25 +274,10 @@ def test_transfer_client_tran_id_of_another_account_is_not_a_reuse(venue: Venue)
 def test_transfer_client_tran_id_of_64_chars_is_too_long(venue: Venue) -> None:
     acct = funded(venue)
 
-    err = rejected(
-        venue,
-        acct,
-        ops.transfer,
-        -4114,
-        asset="USDT",
-        amount=D(1),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="a" * 64,
+    err = rejected_transfer(
+        venue, acct, -4114, "1", TransferKind.FUTURE_SPOT, client_tran_id="a" * 64
     )
-    venue.apply(
-        acct.account_id,
-        ops.transfer,
-        NOW,
-        asset="USDT",
-        amount=D(1),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="a" * 63,
-    )
+    transfer(venue, acct, "1", TransferKind.FUTURE_SPOT, client_tran_id="a" * 63)
 
     assert err.msg == "Client tran id length should be less than 64 chars"
     assert acct.spot["USDT"] == D(1)
@@ -420,31 +290,15 @@ def test_transfer_client_tran_id_of_64_chars_is_too_long(venue: Venue) -> None:
 def test_transfer_bad_amount_or_asset(venue: Venue, asset: str, amount: str, code: int) -> None:
     acct = funded(venue)
 
-    rejected(
-        venue,
-        acct,
-        ops.transfer,
-        code,
-        asset=asset,
-        amount=D(amount),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="bad",
+    rejected_transfer(
+        venue, acct, code, amount, TransferKind.FUTURE_SPOT, client_tran_id="bad", asset=asset
     )
 
 
 def test_transfer_needs_the_account_permission(venue: Venue) -> None:
     acct = funded(venue, can_withdraw=False)
 
-    rejected(
-        venue,
-        acct,
-        ops.transfer,
-        -2015,
-        asset="USDT",
-        amount=D(1),
-        kind=TransferKind.FUTURE_SPOT,
-        client_tran_id="nope",
-    )
+    rejected_transfer(venue, acct, -2015, "1", TransferKind.FUTURE_SPOT, client_tran_id="nope")
 
 
 # --- leverage --------------------------------------------------------------------------------
@@ -568,16 +422,6 @@ def test_set_margin_type_unchanged(venue: Venue) -> None:
     assert err.msg == "No need to change margin type."
 
 
-def test_set_margin_type_unchanged_is_checked_before_orders_and_positions(venue: Venue) -> None:
-    acct = funded(venue)
-    market(venue, acct, BUY, "0.01")
-    limit(venue, acct, BUY, "0.01", "49000")
-
-    rejected(
-        venue, acct, ops.set_margin_type, -4046, symbol="BTCUSDT", margin_type=MarginType.CROSSED
-    )
-
-
 def test_set_margin_type_isolated_under_multi_assets(venue: Venue) -> None:
     acct = funded(venue)
     venue.apply(acct.account_id, ops.set_multi_assets_mode, NOW, multi_assets_margin=True)
@@ -588,14 +432,23 @@ def test_set_margin_type_isolated_under_multi_assets(venue: Venue) -> None:
     )
 
 
-def test_set_margin_type_with_open_orders(venue: Venue) -> None:
+@pytest.mark.parametrize(
+    ("margin_type", "code"),
+    [
+        # unchanged (-4046) is checked before the orders and the position
+        pytest.param(MarginType.CROSSED, -4046, id="unchanged-first"),
+        # open orders (-4047) come before the position (-4048)
+        pytest.param(MarginType.ISOLATED, -4047, id="open-orders"),
+    ],
+)
+def test_set_margin_type_with_open_orders_and_a_position(
+    venue: Venue, margin_type: MarginType, code: int
+) -> None:
     acct = funded(venue)
     market(venue, acct, BUY, "0.01")
-    limit(venue, acct, BUY, "0.01", "49000")  # -4047 comes before -4048
+    limit(venue, acct, BUY, "0.01", "49000")
 
-    rejected(
-        venue, acct, ops.set_margin_type, -4047, symbol="BTCUSDT", margin_type=MarginType.ISOLATED
-    )
+    rejected(venue, acct, ops.set_margin_type, code, symbol="BTCUSDT", margin_type=margin_type)
 
 
 def test_set_margin_type_with_a_position(venue: Venue) -> None:
@@ -625,14 +478,7 @@ def test_set_margin_type_ignores_other_symbols(venue: Venue) -> None:
 def test_add_isolated_margin(venue: Venue) -> None:
     acct = isolated_short(venue)
 
-    out = venue.apply(
-        acct.account_id,
-        ops.modify_position_margin,
-        NOW,
-        symbol="BTCUSDT",
-        amount=D(100),
-        type=PositionMarginChange.ADD,
-    )
+    out = move_margin(venue, acct, "100", PositionMarginChange.ADD)
 
     assert acct.positions[("BTCUSDT", BOTH)].isolated_wallet == D(600)  # 500 + 100
     assert acct.wallet("USDT") == D("998.25")  # moving margin is not income
@@ -658,36 +504,14 @@ def test_add_isolated_margin(venue: Venue) -> None:
 
 def test_reduce_isolated_margin_up_to_the_formula(venue: Venue) -> None:
     acct = isolated_short(venue)
-    venue.apply(
-        acct.account_id,
-        ops.modify_position_margin,
-        NOW,
-        symbol="BTCUSDT",
-        amount=D(100),
-        type=PositionMarginChange.ADD,
-    )
+    move_margin(venue, acct, "100", PositionMarginChange.ADD)
     venue.set_mark("BTCUSDT", D(49000), NOW)
     # IWB 600, size −0.1, entry 50000, mark 49000, leverage 10
     # MM = 4900 × 0.005 − 1.25 = 23.25
     # min(600 − 23.25, 600 + (−0.1) × (49000 − 50000) − 49000 × 0.1 / 10) = min(576.75, 210) = 210
 
-    rejected(
-        venue,
-        acct,
-        ops.modify_position_margin,
-        -4051,
-        symbol="BTCUSDT",
-        amount=D("210.00000001"),
-        type=PositionMarginChange.REDUCE,
-    )
-    out = venue.apply(
-        acct.account_id,
-        ops.modify_position_margin,
-        NOW,
-        symbol="BTCUSDT",
-        amount=D(210),
-        type=PositionMarginChange.REDUCE,
-    )
+    rejected_margin(venue, acct, -4051, "210.00000001", PositionMarginChange.REDUCE)
+    out = move_margin(venue, acct, "210", PositionMarginChange.REDUCE)
 
     assert acct.positions[("BTCUSDT", BOTH)].isolated_wallet == D(390)  # 600 − 210
     assert out.result == (D(210), PositionMarginChange.REDUCE)
@@ -698,15 +522,7 @@ def test_reduce_isolated_margin_right_after_opening_is_refused(venue: Venue) -> 
     acct = isolated_short(venue)
     # IWB 500 = IM 5000 / 10: min(500 − 23.75, 500 + 0 − 500) = 0
 
-    err = rejected(
-        venue,
-        acct,
-        ops.modify_position_margin,
-        -4051,
-        symbol="BTCUSDT",
-        amount=D("0.01"),
-        type=PositionMarginChange.REDUCE,
-    )
+    err = rejected_margin(venue, acct, -4051, "0.01", PositionMarginChange.REDUCE)
 
     assert err.msg == "Isolated balance insufficient."
 
@@ -715,23 +531,8 @@ def test_add_isolated_margin_above_available(venue: Venue) -> None:
     acct = isolated_short(venue)
     # available = cross wallet 998.25 − 500 = 498.25
 
-    err = rejected(
-        venue,
-        acct,
-        ops.modify_position_margin,
-        -4050,
-        symbol="BTCUSDT",
-        amount=D("498.25000001"),
-        type=PositionMarginChange.ADD,
-    )
-    venue.apply(
-        acct.account_id,
-        ops.modify_position_margin,
-        NOW,
-        symbol="BTCUSDT",
-        amount=D("498.25"),
-        type=PositionMarginChange.ADD,
-    )
+    err = rejected_margin(venue, acct, -4050, "498.25000001", PositionMarginChange.ADD)
+    move_margin(venue, acct, "498.25", PositionMarginChange.ADD)
 
     assert err.msg == "Cross balance insufficient."
     assert figures(venue, acct).available_balance == 0
@@ -741,15 +542,7 @@ def test_position_margin_on_a_cross_position(venue: Venue) -> None:
     acct = funded(venue)
     market(venue, acct, BUY, "0.1")
 
-    err = rejected(
-        venue,
-        acct,
-        ops.modify_position_margin,
-        -4049,
-        symbol="BTCUSDT",
-        amount=D(10),
-        type=PositionMarginChange.ADD,
-    )
+    err = rejected_margin(venue, acct, -4049, "10", PositionMarginChange.ADD)
 
     assert err.msg == "Add margin only support for isolated position."
 
@@ -760,15 +553,7 @@ def test_add_margin_to_a_zero_position(venue: Venue) -> None:
         acct.account_id, ops.set_margin_type, NOW, symbol="BTCUSDT", margin_type=MarginType.ISOLATED
     )
 
-    rejected(
-        venue,
-        acct,
-        ops.modify_position_margin,
-        -4054,
-        symbol="BTCUSDT",
-        amount=D(10),
-        type=PositionMarginChange.ADD,
-    )
+    rejected_margin(venue, acct, -4054, "10", PositionMarginChange.ADD)
 
 
 @pytest.mark.parametrize("amount", ["0", "-10"])
@@ -776,15 +561,7 @@ def test_position_margin_amount_must_be_positive(venue: Venue, amount: str) -> N
     acct = isolated_short(venue)
 
     for change in PositionMarginChange:
-        rejected(
-            venue,
-            acct,
-            ops.modify_position_margin,
-            -4055,
-            symbol="BTCUSDT",
-            amount=D(amount),
-            type=change,
-        )
+        rejected_margin(venue, acct, -4055, amount, change)
 
 
 @pytest.mark.parametrize(
@@ -800,16 +577,7 @@ def test_position_margin_bad_position_side(
         acct.account_id, ops.set_margin_type, NOW, symbol="BTCUSDT", margin_type=MarginType.ISOLATED
     )
 
-    rejected(
-        venue,
-        acct,
-        ops.modify_position_margin,
-        -4060,
-        symbol="BTCUSDT",
-        amount=D(10),
-        type=PositionMarginChange.ADD,
-        position_side=side,
-    )
+    rejected_margin(venue, acct, -4060, "10", PositionMarginChange.ADD, position_side=side)
 
 
 def test_position_margin_in_hedge_mode_targets_one_side(venue: Venue) -> None:
@@ -820,25 +588,8 @@ def test_position_margin_in_hedge_mode_targets_one_side(venue: Venue) -> None:
     )
     market(venue, acct, BUY, "0.1", position_side=LONG)  # LONG iw 250
 
-    rejected(
-        venue,
-        acct,
-        ops.modify_position_margin,
-        -4054,
-        symbol="BTCUSDT",
-        amount=D(10),
-        type=PositionMarginChange.ADD,
-        position_side=SHORT,
-    )
-    venue.apply(
-        acct.account_id,
-        ops.modify_position_margin,
-        NOW,
-        symbol="BTCUSDT",
-        amount=D(10),
-        type=PositionMarginChange.ADD,
-        position_side=LONG,
-    )
+    rejected_margin(venue, acct, -4054, "10", PositionMarginChange.ADD, position_side=SHORT)
+    move_margin(venue, acct, "10", PositionMarginChange.ADD, position_side=LONG)
 
     assert acct.positions[("BTCUSDT", LONG)].isolated_wallet == D(260)  # 250 + 10
     assert venue.ledger.margin_changes[-1].position_side is LONG
@@ -1119,18 +870,7 @@ def test_crossing_limit_buy_pays_its_open_loss_in_the_margin_check(venue: Venue)
     short = funded(venue, "302.49")
     enough = funded(venue, "302.5")
 
-    err = rejected(
-        venue,
-        short,
-        ops.new_order,
-        -2019,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=LIMIT,
-        quantity=D("0.1"),
-        price=D(50500),
-        time_in_force=GTC,
-    )
+    err = rejected_limit(venue, short, -2019, BUY, "0.1", "50500")
     limit(venue, enough, BUY, "0.1", "50500")
 
     assert (err.details["required"], err.details["available"]) == (D("302.5"), D("302.49"))
@@ -1220,11 +960,10 @@ def test_order_position_side_must_match_the_mode(venue: Venue) -> None:
     one_way = funded(venue)
     hedge = funded(venue)
     venue.apply(hedge.account_id, ops.set_position_mode, NOW, dual_side_position=True)
-    order = {"symbol": "BTCUSDT", "side": BUY, "type": MARKET_ORDER, "quantity": D("0.01")}
 
-    rejected(venue, one_way, ops.new_order, -4061, position_side=LONG, **order)
-    rejected(venue, hedge, ops.new_order, -4061, **order)
-    err = rejected(venue, hedge, ops.new_order, -4061, position_side=BOTH, **order)
+    rejected_market(venue, one_way, -4061, BUY, "0.01", position_side=LONG)
+    rejected_market(venue, hedge, -4061, BUY, "0.01")
+    err = rejected_market(venue, hedge, -4061, BUY, "0.01", position_side=BOTH)
 
     assert err.msg == "Order's position side does not match user's setting."
 
@@ -1234,16 +973,7 @@ def test_order_margin_insufficient(venue: Venue) -> None:
 
     # IM 0.021 × 50000 / 20 = 52.5 each; the second leaves 47.5 − 0.3675 < 52.5
     market(venue, acct, BUY, "0.021")
-    err = rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2019,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=MARKET_ORDER,
-        quantity=D("0.021"),
-    )
+    err = rejected_market(venue, acct, -2019, BUY, "0.021")
 
     assert err.msg == "Margin is insufficient."
 
@@ -1255,16 +985,7 @@ def test_isolated_order_margin_comes_from_the_cross_balance(venue: Venue) -> Non
     )
     market(venue, acct, BUY, "0.019")  # iw 0.019 × 50000 / 20 = 47.5
 
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2019,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=MARKET_ORDER,
-        quantity=D("0.021"),
-    )  # 52.5 > 100 − 47.5 − 0.3325
+    rejected_market(venue, acct, -2019, BUY, "0.021")  # 52.5 > 100 − 47.5 − 0.3325
 
 
 def test_order_closing_part_needs_no_margin(venue: Venue) -> None:
@@ -1285,32 +1006,13 @@ def test_order_flip_needs_margin_for_the_opening_part(venue: Venue) -> None:
     market(venue, acct, BUY, "0.1")  # available 48.25
 
     # opening part 0.2 − 0.1 = 0.1: 250 > 48.25
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2019,
-        symbol="BTCUSDT",
-        side=SELL,
-        type=MARKET_ORDER,
-        quantity=D("0.2"),
-    )
+    rejected_market(venue, acct, -2019, SELL, "0.2")
 
 
 def test_reduce_only_without_a_position(venue: Venue) -> None:
     acct = funded(venue)
 
-    err = rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2022,
-        symbol="BTCUSDT",
-        side=SELL,
-        type=MARKET_ORDER,
-        quantity=D("0.01"),
-        reduce_only=True,
-    )
+    err = rejected_market(venue, acct, -2022, SELL, "0.01", reduce_only=True)
 
     assert err.msg == "ReduceOnly Order is rejected."
 
@@ -1319,17 +1021,7 @@ def test_reduce_only_in_the_position_direction(venue: Venue) -> None:
     acct = funded(venue)
     market(venue, acct, BUY, "0.1")
 
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2022,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=MARKET_ORDER,
-        quantity=D("0.01"),
-        reduce_only=True,
-    )
+    rejected_market(venue, acct, -2022, BUY, "0.01", reduce_only=True)
 
 
 def test_hedge_close_larger_than_the_side(venue: Venue) -> None:
@@ -1337,28 +1029,8 @@ def test_hedge_close_larger_than_the_side(venue: Venue) -> None:
     venue.apply(acct.account_id, ops.set_position_mode, NOW, dual_side_position=True)
     market(venue, acct, BUY, "0.1", position_side=LONG)
 
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2022,
-        symbol="BTCUSDT",
-        side=SELL,
-        type=MARKET_ORDER,
-        quantity=D("0.101"),
-        position_side=LONG,
-    )
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2022,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=MARKET_ORDER,
-        quantity=D("0.01"),
-        position_side=SHORT,
-    )
+    rejected_market(venue, acct, -2022, SELL, "0.101", position_side=LONG)
+    rejected_market(venue, acct, -2022, BUY, "0.01", position_side=SHORT)
 
 
 def test_hedge_mode_refuses_the_reduce_only_parameter(venue: Venue) -> None:
@@ -1366,18 +1038,7 @@ def test_hedge_mode_refuses_the_reduce_only_parameter(venue: Venue) -> None:
     venue.apply(acct.account_id, ops.set_position_mode, NOW, dual_side_position=True)
     market(venue, acct, BUY, "0.1", position_side=LONG)
 
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -1106,
-        symbol="BTCUSDT",
-        side=SELL,
-        type=MARKET_ORDER,
-        quantity=D("0.05"),
-        position_side=LONG,
-        reduce_only=True,
-    )
+    rejected_market(venue, acct, -1106, SELL, "0.05", position_side=LONG, reduce_only=True)
 
 
 def test_hedge_closing_orders_never_turn_a_long_leg_short(venue: Venue) -> None:
@@ -1438,16 +1099,7 @@ def test_order_min_notional(venue: Venue) -> None:
     acct = funded(venue)
 
     # TRUTHUSDT at mark 1: 4 × 1 = 4 < 5
-    err = rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -4164,
-        symbol="TRUTHUSDT",
-        side=BUY,
-        type=MARKET_ORDER,
-        quantity=D(4),
-    )
+    err = rejected_market(venue, acct, -4164, BUY, "4", symbol="TRUTHUSDT")
     market(venue, acct, BUY, "5", symbol="TRUTHUSDT")  # 5 × 1 = 5
 
     assert "no smaller than 5" in err.msg
@@ -1468,18 +1120,7 @@ def test_order_above_the_leverage_notional_cap(venue: Venue) -> None:
 
     # 51 × 49000 = 2,499,000 ≤ 2,500,000 at 20x; 52 × 49000 = 2,548,000 >
     limit(venue, acct, BUY, "51", "49000")
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2027,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=LIMIT,
-        quantity=D(52),
-        price=D(49000),
-        time_in_force=GTC,
-    )
+    rejected_limit(venue, acct, -2027, BUY, "52", "49000")
 
 
 @pytest.mark.parametrize(
@@ -1507,50 +1148,20 @@ def test_order_parameter_errors(venue: Venue, kw: dict[str, Any], code: int) -> 
 def test_order_unknown_symbol(venue: Venue) -> None:
     acct = funded(venue)
 
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -1121,
-        symbol="FOOUSDT",
-        side=BUY,
-        type=MARKET_ORDER,
-        quantity=D(1),
-    )
+    rejected_market(venue, acct, -1121, BUY, "1", symbol="FOOUSDT")
 
 
 def test_order_client_order_id_must_be_unique_among_open_orders(venue: Venue) -> None:
     acct = funded(venue)
     limit(venue, acct, BUY, "0.01", "49000", new_client_order_id="dup")
 
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -4015,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=LIMIT,
-        quantity=D("0.01"),
-        price=D(48000),
-        time_in_force=GTC,
-        new_client_order_id="dup",
-    )
+    rejected_limit(venue, acct, -4015, BUY, "0.01", "48000", new_client_order_id="dup")
 
 
 def test_order_needs_trading_permission(venue: Venue) -> None:
     acct = funded(venue, can_trade=False)
 
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2015,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=MARKET_ORDER,
-        quantity=D("0.01"),
-    )
+    rejected_market(venue, acct, -2015, BUY, "0.01")
 
 
 def test_open_order_limit_per_symbol(venue: Venue) -> None:
@@ -1558,18 +1169,7 @@ def test_open_order_limit_per_symbol(venue: Venue) -> None:
     for _ in range(ops.MAX_OPEN_ORDERS_PER_SYMBOL):
         limit(venue, acct, BUY, "0.001", "40000")
 
-    rejected(
-        venue,
-        acct,
-        ops.new_order,
-        -2025,
-        symbol="BTCUSDT",
-        side=BUY,
-        type=LIMIT,
-        quantity=D("0.001"),
-        price=D(40000),
-        time_in_force=GTC,
-    )
+    rejected_limit(venue, acct, -2025, BUY, "0.001", "40000")
 
 
 def test_an_accepted_order_never_leaves_the_available_balance_negative(venue: Venue) -> None:

@@ -25,40 +25,44 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from enginekit import (
+    BOTH,
+    BUY,
+    GTC,
+    LIMIT,
+    LONG,
+    MARKET,
+    MARKET_ORDER,
+    MARKS,
+    SELL,
+    SHORT,
+    T0,
+    D,
+    ledger_size,
+    new_venue,
+    raw_available,
+)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aster_account.engine import account as ops
 from aster_account.engine import figures as fig
 from aster_account.engine import views
-from aster_account.engine.market import Market
 from aster_account.engine.prices import Marks
 from aster_account.engine.state import Account
 from aster_account.engine.venue import Venue
 from aster_account.protocol.enums import (
     MarginType,
     OrderSide,
-    OrderType,
     PositionMarginChange,
     PositionSide,
-    TimeInForce,
     TransferKind,
 )
 from aster_account.protocol.errors import AsterError
 
-D = Decimal
-MARKET = Market.load()
-MARKS = {
-    "BTCUSDT": D(50000),
-    "ETHUSDT": D(3000),
-    "ARBUSDT": D(1),
-    "ASTERUSDT": D(1),
-    "TRUTHUSDT": D(1),
-}
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 # (quantity unit, most units per order): up to 0.3 BTC and 3 ETH, about 15000 / 9000 notional
 QTY = {"BTCUSDT": (D("0.001"), 300), "ETHUSDT": (D("0.01"), 300)}
-T0 = 1_000
 ONE_WAY, HEDGE = 0, 1
 
 SETTINGS = settings(
@@ -74,8 +78,8 @@ SETTINGS = settings(
 
 accounts = st.sampled_from([ONE_WAY, HEDGE])
 symbols = st.sampled_from(SYMBOLS)
-sides = st.sampled_from([OrderSide.BUY, OrderSide.SELL])
-legs = st.sampled_from([PositionSide.LONG, PositionSide.SHORT])
+sides = st.sampled_from([BUY, SELL])
+legs = st.sampled_from([LONG, SHORT])
 cents = st.integers(min_value=-100, max_value=300_000).map(lambda c: D(c) / 100)
 
 rarely = st.sampled_from([False, False, False, False, True])
@@ -127,9 +131,7 @@ class Run:
     """A venue with a one-way and a hedge account, and the program's running state."""
 
     def __init__(self) -> None:
-        self.venue = Venue(MARKET)
-        for symbol, price in MARKS.items():
-            self.venue.set_mark(symbol, price, T0)
+        self.venue = new_venue()
         self.accounts: list[Account] = []
         for dual in (False, True):
             acct = self.venue.open_account(T0)
@@ -146,32 +148,26 @@ class Run:
         # one-way: BTC cross long, ETH isolated short; hedge: BTC isolated long, ETH cross short
         for acct, isolated, btc, eth in (
             (self.accounts[ONE_WAY], "ETHUSDT", None, None),
-            (self.accounts[HEDGE], "BTCUSDT", PositionSide.LONG, PositionSide.SHORT),
+            (self.accounts[HEDGE], "BTCUSDT", LONG, SHORT),
         ):
             i = acct.account_id
             self.venue.apply(
                 i, ops.set_margin_type, T0, symbol=isolated, margin_type=MarginType.ISOLATED
             )
-            self.venue.apply(
-                i,
-                ops.new_order,
-                T0,
-                symbol="BTCUSDT",
-                side=OrderSide.BUY,
-                type=OrderType.MARKET,
-                quantity=D("0.05"),
-                position_side=btc,
-            )
-            self.venue.apply(
-                i,
-                ops.new_order,
-                T0,
-                symbol="ETHUSDT",
-                side=OrderSide.SELL,
-                type=OrderType.MARKET,
-                quantity=D("0.5"),
-                position_side=eth,
-            )
+            for symbol, side, quantity, leg in (
+                ("BTCUSDT", BUY, "0.05", btc),
+                ("ETHUSDT", SELL, "0.5", eth),
+            ):
+                self.venue.apply(
+                    i,
+                    ops.new_order,
+                    T0,
+                    symbol=symbol,
+                    side=side,
+                    type=MARKET_ORDER,
+                    quantity=D(quantity),
+                    position_side=leg,
+                )
         self.now = T0
         self.tran_ids = 0
 
@@ -210,7 +206,7 @@ class Run:
                 {
                     "symbol": symbol,
                     "side": side,
-                    "type": OrderType.MARKET,
+                    "type": MARKET_ORDER,
                     "quantity": units * QTY[symbol][0],
                     "position_side": leg if hedge else None,
                     "reduce_only": reduce_only and not hedge,
@@ -227,10 +223,10 @@ class Run:
                 {
                     "symbol": symbol,
                     "side": side,
-                    "type": OrderType.LIMIT,
+                    "type": LIMIT,
                     "quantity": units * QTY[symbol][0],
                     "price": price,
-                    "time_in_force": TimeInForce.GTC,
+                    "time_in_force": GTC,
                     "position_side": leg if hedge else None,
                     "reduce_only": reduce_only and not hedge,
                 },
@@ -265,30 +261,6 @@ class Run:
             mp = self.venue.marks[symbol]
             self.venue.set_mark(symbol, mp.mark_price, self.now, funding_rate=D(move) / 10_000)
             self.venue.settle_funding(symbol, self.now)
-
-
-def ledger_size(v: Venue) -> tuple[int, ...]:
-    led = v.ledger
-    return (
-        len(led.income),
-        len(led.transfers),
-        len(led.margin_changes),
-        len(led.force_orders),
-        len(led.trades),
-    )
-
-
-def raw_available(v: Venue, acct: Account) -> Decimal:
-    """FACTS.md availableBalance before its max(0, ·)."""
-    af = fig.compute(acct, v.market, v.marks).assets.get("USDT")
-    if af is None:
-        return D(0)
-    return (
-        af.cross_wallet_balance
-        + af.cross_unrealized_pnl
-        - af.cross_initial_margin
-        - af.isolated_order_margin
-    )
 
 
 def execute(
@@ -359,8 +331,8 @@ def test_a_rejected_operation_changes_nothing(program: list[tuple[Any, ...]]) ->
 # although new_order costs it at 0 (see test_operations.py).
 # Here: long 0.2 BTC with about 21 USDT available, then a sell of 0.2 at +1% reserves 505.
 CLOSING_LIMIT = [
-    ("market", ONE_WAY, "BTCUSDT", OrderSide.BUY, 150, PositionSide.LONG, False),
-    ("limit", ONE_WAY, "BTCUSDT", OrderSide.SELL, 200, PositionSide.LONG, 10, False),
+    ("market", ONE_WAY, "BTCUSDT", BUY, 150, LONG, False),
+    ("limit", ONE_WAY, "BTCUSDT", SELL, 200, LONG, 10, False),
 ]
 
 
@@ -458,9 +430,7 @@ def test_the_liquidation_price_is_where_margin_meets_maintenance(
 ) -> None:
     """One position, cross or isolated; the wallet is `cover`% of its initial margin plus the
     fee (plus what is then added to an isolated position), then the mark moves up to ±8%."""
-    v = Venue(MARKET)
-    for name, price in MARKS.items():
-        v.set_mark(name, price, T0)
+    v = new_venue()
     acct = v.open_account(T0)
     i = acct.account_id
     quantity = units * QTY[symbol][0]
@@ -471,9 +441,7 @@ def test_the_liquidation_price_is_where_margin_meets_maintenance(
     if isolated:
         v.apply(i, ops.set_margin_type, T0, symbol=symbol, margin_type=MarginType.ISOLATED)
     v.apply(i, ops.set_leverage, T0, symbol=symbol, leverage=leverage)
-    v.apply(
-        i, ops.new_order, T0, symbol=symbol, side=side, type=OrderType.MARKET, quantity=quantity
-    )
+    v.apply(i, ops.new_order, T0, symbol=symbol, side=side, type=MARKET_ORDER, quantity=quantity)
     if extra:
         v.apply(
             i,
@@ -485,17 +453,17 @@ def test_the_liquidation_price_is_where_margin_meets_maintenance(
         )
     spec = MARKET.symbol(symbol)
     v.set_mark(symbol, spec.round_price(MARKS[symbol] * (1 + D(move) / 1000)), T0 + 1)
-    if acct.position(symbol, PositionSide.BOTH).amount == 0:
+    if acct.position(symbol, BOTH).amount == 0:
         return  # liquidated by the move
 
-    around = check_liquidation_price(v, acct, symbol, PositionSide.BOTH)
+    around = check_liquidation_price(v, acct, symbol, BOTH)
 
     if around is not None:  # and the risk sweep agrees
         safe, unsafe = around
         v.set_mark(symbol, safe, T0 + 2)
-        assert acct.position(symbol, PositionSide.BOTH).amount != 0
+        assert acct.position(symbol, BOTH).amount != 0
         v.set_mark(symbol, unsafe, T0 + 3)
-        assert acct.position(symbol, PositionSide.BOTH).amount == 0
+        assert acct.position(symbol, BOTH).amount == 0
 
 
 @SETTINGS

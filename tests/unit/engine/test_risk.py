@@ -9,27 +9,40 @@ default leverage 20; margin call ratio 0.8; insurance fund 1,000,000 USDT unless
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from enginekit import (
+    BOTH,
+    BUY,
+    LONG,
+    MARKET,
+    NOW,
+    SELL,
+    SHORT,
+    T0,
+    D,
+    funded,
+    incomes,
+    limit,
+    market,
+    move_margin,
+    set_isolated,
+    transfer,
+)
 
 from aster_account.engine import account as ops
 from aster_account.engine import views
 from aster_account.engine.context import Outcome
-from aster_account.engine.ledger import ForceOrderRecord, IncomeRecord
-from aster_account.engine.market import Market
+from aster_account.engine.ledger import ForceOrderRecord
 from aster_account.engine.state import Account
 from aster_account.engine.venue import DEFAULT_INSURANCE_FUND, Venue
 from aster_account.protocol.enums import (
     AutoCloseType,
     IncomeType,
     MarginType,
-    OrderSide,
-    OrderType,
     PositionMarginChange,
-    PositionSide,
-    TimeInForce,
     TransferKind,
 )
 from aster_account.protocol.models import (
@@ -40,86 +53,9 @@ from aster_account.protocol.models import (
 )
 from aster_account.protocol.wire import to_wire
 
-D = Decimal
-MARKET = Market.load()
-MARKS = {
-    "BTCUSDT": "50000",
-    "ETHUSDT": "3000",
-    "ARBUSDT": "1",
-    "ASTERUSDT": "1",
-    "TRUTHUSDT": "1",
-}
-T0 = 1_000
-NOW = 2_000
-BUY, SELL = OrderSide.BUY, OrderSide.SELL
-LONG, SHORT, BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
-
-
-@pytest.fixture
-def venue() -> Venue:
-    v = Venue(MARKET)
-    for symbol, price in MARKS.items():
-        v.set_mark(symbol, D(price), T0)
-    return v
-
-
-def funded(v: Venue, usdt: str = "1000") -> Account:
-    acct = v.open_account(T0)
-    v.apply(acct.account_id, ops.deposit, T0, asset="USDT", amount=D(usdt))
-    return acct
-
-
-def market(
-    v: Venue, acct: Account, side: OrderSide, qty: str, symbol: str = "BTCUSDT", **kw: Any
-) -> Outcome:
-    return v.apply(
-        acct.account_id,
-        ops.new_order,
-        NOW,
-        symbol=symbol,
-        side=side,
-        type=OrderType.MARKET,
-        quantity=D(qty),
-        **kw,
-    )
-
-
-def limit(
-    v: Venue,
-    acct: Account,
-    side: OrderSide,
-    qty: str,
-    price: str,
-    symbol: str = "BTCUSDT",
-    **kw: Any,
-) -> Outcome:
-    return v.apply(
-        acct.account_id,
-        ops.new_order,
-        NOW,
-        symbol=symbol,
-        side=side,
-        type=OrderType.LIMIT,
-        quantity=D(qty),
-        price=D(price),
-        time_in_force=TimeInForce.GTC,
-        **kw,
-    )
-
-
-def set_isolated(v: Venue, acct: Account, symbol: str, leverage: int) -> None:
-    v.apply(
-        acct.account_id, ops.set_margin_type, T0, symbol=symbol, margin_type=MarginType.ISOLATED
-    )
-    v.apply(acct.account_id, ops.set_leverage, T0, symbol=symbol, leverage=leverage)
-
 
 def wires(out: Outcome | None, kind: type) -> list[dict[str, Any]]:
     return [] if out is None else [to_wire(e) for e in out.events if isinstance(e, kind)]
-
-
-def incomes(v: Venue, acct: Account, kind: IncomeType) -> list[IncomeRecord]:
-    return [r for r in v.ledger.income if r.account_id == acct.account_id and r.income_type == kind]
 
 
 def force_orders(v: Venue, acct: Account) -> list[ForceOrderRecord]:
@@ -569,34 +505,11 @@ def test_account_update_reasons_of_operations(venue: Venue) -> None:
 
     reasons = [
         venue.apply(i, ops.deposit, NOW, asset="USDT", amount=D(1000)),
-        venue.apply(
-            i,
-            ops.transfer,
-            NOW,
-            asset="USDT",
-            amount=D(5),
-            kind=TransferKind.SPOT_FUTURE,
-            client_tran_id="in",
-        ),
-        venue.apply(
-            i,
-            ops.transfer,
-            NOW,
-            asset="USDT",
-            amount=D(5),
-            kind=TransferKind.FUTURE_SPOT,
-            client_tran_id="out",
-        ),
+        transfer(venue, acct, "5", TransferKind.SPOT_FUTURE, client_tran_id="in"),
+        transfer(venue, acct, "5", TransferKind.FUTURE_SPOT, client_tran_id="out"),
         venue.apply(i, ops.set_margin_type, NOW, symbol="BTCUSDT", margin_type=MarginType.ISOLATED),
         market(venue, acct, BUY, "0.1"),
-        venue.apply(
-            i,
-            ops.modify_position_margin,
-            NOW,
-            symbol="BTCUSDT",
-            amount=D(1),
-            type=PositionMarginChange.ADD,
-        ),
+        move_margin(venue, acct, "1", PositionMarginChange.ADD),
     ]
 
     assert [[w["a"]["m"] for w in wires(out, AccountUpdate)] for out in reasons] == [
@@ -609,33 +522,38 @@ def test_account_update_reasons_of_operations(venue: Venue) -> None:
     ]
 
 
-def test_leverage_change_pushes_ac(venue: Venue) -> None:
+@pytest.mark.parametrize(
+    ("op", "kw", "config"),
+    [
+        pytest.param(
+            ops.set_leverage,
+            {"symbol": "ETHUSDT", "leverage": 7},
+            {"ac": {"s": "ETHUSDT", "l": 7}},
+            id="leverage-pushes-ac",
+        ),
+        pytest.param(
+            ops.set_position_mode,
+            {"dual_side_position": True},
+            {"ai": {"d": True}},
+            id="position-mode-pushes-only-d",
+        ),
+        pytest.param(
+            ops.set_multi_assets_mode,
+            {"multi_assets_margin": True},
+            {"ai": {"j": True}},
+            id="multi-assets-pushes-only-j",
+        ),
+    ],
+)
+def test_config_change_pushes_one_account_config_update(
+    venue: Venue, op: Callable[..., Outcome], kw: dict[str, Any], config: dict[str, Any]
+) -> None:
     acct = funded(venue)
 
-    out = venue.apply(acct.account_id, ops.set_leverage, NOW, symbol="ETHUSDT", leverage=7)
+    out = venue.apply(acct.account_id, op, NOW, **kw)
 
     assert wires(out, AccountConfigUpdate) == [
-        {"e": "ACCOUNT_CONFIG_UPDATE", "E": NOW, "T": NOW, "ac": {"s": "ETHUSDT", "l": 7}}
-    ]
-
-
-def test_position_mode_change_pushes_only_d(venue: Venue) -> None:
-    acct = funded(venue)
-
-    out = venue.apply(acct.account_id, ops.set_position_mode, NOW, dual_side_position=True)
-
-    assert wires(out, AccountConfigUpdate) == [
-        {"e": "ACCOUNT_CONFIG_UPDATE", "E": NOW, "T": NOW, "ai": {"d": True}}
-    ]
-
-
-def test_multi_assets_change_pushes_only_j(venue: Venue) -> None:
-    acct = funded(venue)
-
-    out = venue.apply(acct.account_id, ops.set_multi_assets_mode, NOW, multi_assets_margin=True)
-
-    assert wires(out, AccountConfigUpdate) == [
-        {"e": "ACCOUNT_CONFIG_UPDATE", "E": NOW, "T": NOW, "ai": {"j": True}}
+        {"e": "ACCOUNT_CONFIG_UPDATE", "E": NOW, "T": NOW} | config
     ]
 
 

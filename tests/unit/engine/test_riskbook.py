@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from enginekit import BOTH, BUY, GTC, LIMIT, LONG, MARKET, MARKET_ORDER, SELL, SHORT, D
 
 from aster_account.engine import account as ops
 from aster_account.engine import figures as fig
 from aster_account.engine import riskbook
 from aster_account.engine.context import Outcome
-from aster_account.engine.market import Market
 from aster_account.engine.prices import MarkPrice
 from aster_account.engine.riskbook import cross_collateral
 from aster_account.engine.state import Account, Position, SymbolConfig
@@ -35,17 +35,11 @@ from aster_account.engine.venue import Venue
 from aster_account.protocol.enums import (
     AutoCloseType,
     MarginType,
-    OrderSide,
-    OrderType,
     PositionMarginChange,
-    PositionSide,
-    TimeInForce,
 )
 from aster_account.protocol.errors import AsterError
 from aster_account.protocol.models import MarginCall
 
-D = Decimal
-MARKET = Market.load()
 T0 = 1_700_000_000_000
 START = {
     "BTCUSDT": D("50000"),
@@ -83,23 +77,14 @@ def populate(venue: Venue, rng: random.Random, n_accounts: int) -> None:
             leverage = min(rng.choice((5, 10, 20, 50)), spec.brackets.max_leverage)
             margin_type = MarginType.ISOLATED if isolated else MarginType.CROSSED
             acct.configs[symbol] = SymbolConfig(leverage, margin_type)
-            if hedge:
-                sides = rng.choice(
-                    [
-                        [PositionSide.LONG],
-                        [PositionSide.SHORT],
-                        [PositionSide.LONG, PositionSide.SHORT],
-                    ]
-                )
-            else:
-                sides = [PositionSide.BOTH]
+            sides = rng.choice([[LONG], [SHORT], [LONG, SHORT]]) if hedge else [BOTH]
             for side in sides:
                 notional = D(repr(rng.uniform(100, 60_000)))
                 qty = max(
                     (notional / START[symbol]).quantize(spec.step_size, ROUND_DOWN), spec.min_qty
                 )
-                sign = -1 if side is PositionSide.SHORT else 1
-                if side is PositionSide.BOTH and rng.random() < 0.5:
+                sign = -1 if side is SHORT else 1
+                if side is BOTH and rng.random() < 0.5:
                     sign = -1
                 pos = Position(symbol, side, sign * qty, _awkward_entry(rng, symbol))
                 if isolated:
@@ -152,10 +137,10 @@ def random_steps(seed: int, venue: Venue, n: int) -> Iterator[tuple[str, tuple[A
         mark = venue.marks[symbol].mark_price
         account_id = rng.choice(sorted(venue.accounts))
         acct = venue.accounts[account_id]
-        side = rng.choice([OrderSide.BUY, OrderSide.SELL])
+        side = rng.choice([BUY, SELL])
         position_side = None
         if acct.dual_side:
-            position_side = rng.choice([PositionSide.LONG, PositionSide.SHORT])
+            position_side = rng.choice([LONG, SHORT])
         if kind in ("tick", "gap", "behind"):
             move = rng.uniform(-0.04, 0.04) if kind != "gap" else rng.choice((-1, 1)) * 0.15
             new = spec.round_price(mark * D(repr(1 + move)))
@@ -174,14 +159,14 @@ def random_steps(seed: int, venue: Venue, n: int) -> Iterator[tuple[str, tuple[A
                 "position_side": position_side,
             }
             if kind == "market":
-                kw["type"] = OrderType.MARKET
+                kw["type"] = MARKET_ORDER
             else:
                 away = D(repr(rng.uniform(0.002, 0.02)))
-                price = mark * (1 - away) if side is OrderSide.BUY else mark * (1 + away)
+                price = mark * (1 - away) if side is BUY else mark * (1 + away)
                 kw.update(
-                    type=OrderType.LIMIT,
+                    type=LIMIT,
                     price=spec.round_price(price),
-                    time_in_force=TimeInForce.GTC,
+                    time_in_force=GTC,
                 )
             yield "op", (account_id, ops.new_order, kw)
         elif kind == "deposit":
@@ -399,13 +384,13 @@ def _on_the_line(
     for name in symbols:
         margin_type = MarginType.CROSSED if cross else MarginType.ISOLATED
         acct.configs[name] = SymbolConfig(10, margin_type)
-        sides = [PositionSide.LONG, PositionSide.SHORT] if hedge else [PositionSide.BOTH]
+        sides = [LONG, SHORT] if hedge else [BOTH]
         for side in sides if cross else sides[:1]:
             step = MARKET.symbol(name).step_size
             notional = D(repr(rng.uniform(1_000, 900_000) * scale))
             qty = max((notional / START[name]).quantize(step, ROUND_DOWN), step)
-            sign = -1 if side is PositionSide.SHORT else 1
-            if side is PositionSide.BOTH:
+            sign = -1 if side is SHORT else 1
+            if side is BOTH:
                 sign = rng.choice((-1, 1))
             # many digits, none rounded away: Decimal sums stay exact, floats do not
             entry = (marks[name] * D(repr(rng.uniform(0.95, 1.05)))).quantize(D("1e-10"))
@@ -516,17 +501,13 @@ def test_an_account_deleveraged_during_a_sweep_is_checked_later_in_it() -> None:
         venue.insurance_fund["USDT"] = D(0)
         a = venue.open_account(T0)
         a.configs["BTCUSDT"] = SymbolConfig(10, MarginType.ISOLATED)
-        a.positions[("BTCUSDT", PositionSide.BOTH)] = Position(
-            "BTCUSDT", PositionSide.BOTH, D(1), D(50000), isolated_wallet=D(4900)
+        a.positions[("BTCUSDT", BOTH)] = Position(
+            "BTCUSDT", BOTH, D(1), D(50000), isolated_wallet=D(4900)
         )
         a.futures = {"USDT": D(5000)}
         b = venue.open_account(T0)
-        b.positions[("BTCUSDT", PositionSide.BOTH)] = Position(
-            "BTCUSDT", PositionSide.BOTH, D("-0.002"), D(60000)
-        )
-        b.positions[("ETHUSDT", PositionSide.BOTH)] = Position(
-            "ETHUSDT", PositionSide.BOTH, D(10), D(3000)
-        )
+        b.positions[("BTCUSDT", BOTH)] = Position("BTCUSDT", BOTH, D("-0.002"), D(60000))
+        b.positions[("ETHUSDT", BOTH)] = Position("ETHUSDT", BOTH, D(10), D(3000))
         # at BTC 45000: MM 0.36 + 108, balance 135.325: ratio 0.8007, in call and quiet;
         # ADL at A's bankruptcy price 45100 leaves MM 108, balance 135.125: ratio 0.7993
         b.futures = {"USDT": D("3105.325")}
@@ -576,8 +557,8 @@ def test_margin_call_exactly_on_the_ratio_fires_in_both_paths() -> None:
             venue.set_mark(symbol, spec.round_price(target * D("1.3")), T0)
             acct = venue.open_account(T0)
             acct.configs[symbol] = SymbolConfig(10, MarginType.ISOLATED)
-            acct.positions[(symbol, PositionSide.BOTH)] = Position(
-                symbol, PositionSide.BOTH, qty, entry, isolated_wallet=wallet
+            acct.positions[(symbol, BOTH)] = Position(
+                symbol, BOTH, qty, entry, isolated_wallet=wallet
             )
             acct.futures = {"USDT": wallet + 10}
             venue.resync()
@@ -602,15 +583,9 @@ def test_margin_call_on_off_on_in_both_paths() -> None:
         acct = venue.open_account(T0, dual_side=True)
         acct.configs[symbol] = SymbolConfig(20, MarginType.CROSSED)
         acct.configs["BTCUSDT"] = SymbolConfig(20, MarginType.CROSSED)
-        acct.positions[(symbol, PositionSide.LONG)] = Position(
-            symbol, PositionSide.LONG, D(10), D(3000)
-        )
-        acct.positions[(symbol, PositionSide.SHORT)] = Position(
-            symbol, PositionSide.SHORT, D(-4), D("3012.5")
-        )
-        acct.positions[("BTCUSDT", PositionSide.LONG)] = Position(
-            "BTCUSDT", PositionSide.LONG, D("0.2"), D(50000)
-        )
+        acct.positions[(symbol, LONG)] = Position(symbol, LONG, D(10), D(3000))
+        acct.positions[(symbol, SHORT)] = Position(symbol, SHORT, D(-4), D("3012.5"))
+        acct.positions[("BTCUSDT", LONG)] = Position("BTCUSDT", LONG, D("0.2"), D(50000))
         acct.futures = {"USDT": D(400)}
         venue.resync()
         seen = []

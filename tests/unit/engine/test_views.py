@@ -8,99 +8,37 @@ cum 0, bracket 2 1250-15000 / 0.005 / cum 1.25; ETHUSDT bracket 1 0-50000 / 0.00
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
+from enginekit import (
+    BOTH,
+    BUY,
+    LONG,
+    MARKET,
+    NOW,
+    SELL,
+    SHORT,
+    T0,
+    D,
+    funded,
+    limit,
+    market,
+    move_margin,
+    set_isolated,
+)
 
 from aster_account.engine import account as ops
 from aster_account.engine import views
-from aster_account.engine.market import Market
 from aster_account.engine.state import Account, Order
 from aster_account.engine.venue import Venue
 from aster_account.protocol.enums import (
-    MarginType,
-    OrderSide,
     OrderType,
     PositionMarginChange,
     PositionSide,
     TimeInForce,
 )
 from aster_account.protocol.wire import to_wire, to_wire_list
-
-D = Decimal
-MARKET = Market.load()
-MARKS = {
-    "BTCUSDT": "50000",
-    "ETHUSDT": "3000",
-    "ARBUSDT": "1",
-    "ASTERUSDT": "1",
-    "TRUTHUSDT": "1",
-}
-T0 = 1_000
-NOW = 2_000
-BUY, SELL = OrderSide.BUY, OrderSide.SELL
-LONG, SHORT, BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
-
-
-@pytest.fixture
-def venue() -> Venue:
-    v = Venue(MARKET)
-    for symbol, price in MARKS.items():
-        v.set_mark(symbol, D(price), T0)
-    return v
-
-
-def funded(v: Venue, usdt: str = "1000") -> Account:
-    acct = v.open_account(T0)
-    v.apply(acct.account_id, ops.deposit, T0, asset="USDT", amount=D(usdt))
-    return acct
-
-
-def market(
-    v: Venue, acct: Account, side: OrderSide, qty: str, symbol: str = "BTCUSDT", **kw: Any
-) -> None:
-    v.apply(
-        acct.account_id,
-        ops.new_order,
-        NOW,
-        symbol=symbol,
-        side=side,
-        type=OrderType.MARKET,
-        quantity=D(qty),
-        **kw,
-    )
-
-
-def limit(
-    v: Venue,
-    acct: Account,
-    side: OrderSide,
-    qty: str,
-    price: str,
-    symbol: str = "BTCUSDT",
-    **kw: Any,
-) -> None:
-    v.apply(
-        acct.account_id,
-        ops.new_order,
-        NOW,
-        symbol=symbol,
-        side=side,
-        type=OrderType.LIMIT,
-        quantity=D(qty),
-        price=D(price),
-        time_in_force=TimeInForce.GTC,
-        **kw,
-    )
-
-
-def set_isolated(v: Venue, acct: Account, symbol: str, leverage: int | None = None) -> None:
-    v.apply(
-        acct.account_id, ops.set_margin_type, T0, symbol=symbol, margin_type=MarginType.ISOLATED
-    )
-    if leverage is not None:
-        v.apply(acct.account_id, ops.set_leverage, T0, symbol=symbol, leverage=leverage)
 
 
 def balance_row(v: Venue, acct: Account, asset: str = "USDT") -> dict[str, Any]:
@@ -392,14 +330,7 @@ def test_isolated_liquidation_price_follows_added_margin(venue: Venue) -> None:
     acct = funded(venue)
     set_isolated(venue, acct, "BTCUSDT", leverage=10)
     market(venue, acct, SELL, "0.1")
-    venue.apply(
-        acct.account_id,
-        ops.modify_position_margin,
-        NOW,
-        symbol="BTCUSDT",
-        amount=D(100),
-        type=PositionMarginChange.ADD,
-    )
+    move_margin(venue, acct, "100", PositionMarginChange.ADD)
 
     row = risk_row(venue, acct, "BTCUSDT")
 
