@@ -1,6 +1,6 @@
-"""Write docs/api.md and docs/openapi.json from the endpoint catalog.
+"""Write docs/api.md and docs/openapi.json from the endpoint catalog, and docs/sdk.md from the SDK.
 
-python scripts/gen_docs.py          write both files
+python scripts/gen_docs.py          write the files
 python scripts/gen_docs.py --check  exit 1 if the committed files differ from the catalog
 """
 
@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from aster_account.client._docs import render_sdk_md
 from aster_account.protocol.apidocs import (
     COMMAND,
     render_api_md,
@@ -17,15 +18,27 @@ from aster_account.protocol.apidocs import (
     render_openapi_json,
 )
 
-__all__ = ["main", "render_api_md", "render_openapi", "render_openapi_json", "rendered"]
+__all__ = [
+    "main",
+    "render_api_md",
+    "render_openapi",
+    "render_openapi_json",
+    "render_sdk_md",
+    "rendered",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 API_MD = ROOT / "docs" / "api.md"
 OPENAPI_JSON = ROOT / "docs" / "openapi.json"
+SDK_MD = ROOT / "docs" / "sdk.md"
 
 
 def rendered() -> dict[Path, str]:
-    return {API_MD: render_api_md(), OPENAPI_JSON: render_openapi_json()}
+    return {
+        API_MD: render_api_md(),
+        OPENAPI_JSON: render_openapi_json(),
+        SDK_MD: render_sdk_md(),
+    }
 
 
 def _shown(path: Path) -> str:

@@ -271,6 +271,8 @@ class AsyncClient(BaseClient):
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def aclose(self) -> None:
+        """Close the connections (also on leaving ``async with AsyncClient(...)``); a later call
+        opens new ones, in the event loop that makes it."""
         await self._transport.aclose()
 
     async def __aenter__(self) -> Self:

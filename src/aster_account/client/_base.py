@@ -75,6 +75,7 @@ class BaseClient:
 
     @property
     def base_url(self) -> str:
+        """The REST base URL the client talks to (no trailing slash)."""
         return self._core.base_url or ""
 
     @property

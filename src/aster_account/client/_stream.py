@@ -86,8 +86,8 @@ class StreamNotice:
         connected     the websocket is open (``reconnects`` > 0: after a gap)
         disconnected  it ended (``code`` 1006: dropped without a close frame), or could not
                       open (``code`` None); the next try is in ``retry_in`` seconds. Events
-                      sent meanwhile are lost: read the REST snapshot (balance, positions)
-                      once it is connected again
+                      sent meanwhile are lost: once connected again the stream hands out a
+                      ``StreamResync`` (unless ``resync=False``)
         renewing      it is being replaced on purpose (the 24-hour limit, an expired key)
         resynced      the REST snapshot after a gap was read (handed out as StreamResync)
 

@@ -264,6 +264,8 @@ class Client(BaseClient):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Close the idle connections (also on leaving ``with Client(...)``); a later call
+        opens new ones."""
         self._transport.close()
 
     def __enter__(self) -> Self:

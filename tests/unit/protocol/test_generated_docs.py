@@ -45,6 +45,24 @@ def test_committed_openapi_json_is_current(gen_docs: ModuleType) -> None:
     assert committed == gen_docs.render_openapi_json(), f"docs/openapi.json {STALE}"
 
 
+def test_committed_sdk_md_is_current(gen_docs: ModuleType) -> None:
+    committed = (ROOT / "docs" / "sdk.md").read_text(encoding="utf-8")
+    assert committed == gen_docs.render_sdk_md(), f"docs/sdk.md {STALE}"
+
+
+def test_sdk_md_documents_every_method_with_its_signature(gen_docs: ModuleType) -> None:
+    from aster_account import Client
+
+    text = gen_docs.render_sdk_md()
+    for ep in ENDPOINTS:
+        sig = Client.__dict__[ep.name].signature
+        assert f"### {ep.name}\n" in text and f"client.{ep.name}(" in text
+        assert f"-> {sig.return_annotation}" in text
+    for name in ("iter_income", "iter_position_margin_history", "iter_force_orders"):
+        assert f"client.{name}(" in text
+    assert "resync: bool = True" in text  # user_stream's signature as it is now
+
+
 def test_check_mode_agrees(gen_docs: ModuleType) -> None:
     assert gen_docs.main(["--check"]) == 0, f"docs {STALE}"
 
