@@ -383,8 +383,12 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     console = Console()
     if count == 0:
         console.print(f"{title}: nothing")
-    else:
-        console.print(grid)
+        return
+    if not console.is_terminal:
+        # piped or redirected: the table at its own width, no amount folded over two lines
+        natural = Console(width=10_000).measure(grid).maximum
+        console = Console(width=max(natural, 20))
+    console.print(grid)
 
 
 def echo_json(data: Any) -> None:
