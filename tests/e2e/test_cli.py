@@ -65,6 +65,11 @@ def test_balance_table_and_json(cli: Any) -> None:
     assert "USDT" in table.stdout and "10000" in table.stdout
     (row,) = ok_json(cli("balance", "--json"))
     assert row["asset"] == "USDT" and row["balance"] == "10000.00000000"
+    # written to a pipe, even a narrow one, the table keeps every amount on one line
+    narrow = cli("balance", env={"COLUMNS": "40"})
+    assert narrow.exit_code == 0, narrow.output
+    (line,) = [line for line in narrow.stdout.splitlines() if "USDT" in line]
+    assert line.count("10000.00000000") == 4, narrow.stdout
 
 
 def test_account_positions_and_reference_data(cli: Any, aster: AsterProcess, keys: Keys) -> None:
