@@ -60,9 +60,10 @@ __all__ = ["LocalServer", "LocalServerError", "OperatorError", "free_port"]
 
 # runs the server from ServerConfig fields (JSON in argv[1]) instead of the command line
 _SERVE_CONFIG = (
-    "import json, sys\n"
+    "import json, os, sys\n"
     "from aster_account.server.main import ServerConfig, serve\n"
-    "serve(ServerConfig(**json.loads(sys.argv[1])))\n"
+    "token = os.environ['ASTER_OPERATOR_TOKEN']\n"
+    "serve(ServerConfig(**json.loads(sys.argv[1]), operator_token=token))\n"
 )
 _PORT_TAKEN = "address already in use"
 _PORT_ATTEMPTS = 3
@@ -217,13 +218,13 @@ class LocalServer:
         return self.proc.pid
 
     def command(self) -> list[str]:
-        """The command line the server is started with."""
+        """The command line the server is started with (the operator token goes in its
+        environment, as ASTER_OPERATOR_TOKEN)."""
         if self.config is not None:
             config = {
                 "host": self.host,
                 "port": self.port,
                 "db": self.db,
-                "operator_token": self.operator_token,
                 "demo": self.demo,
                 "log_level": self.log_level,
                 **self.config,
@@ -240,8 +241,6 @@ class LocalServer:
             str(self.port),
             "--db",
             self.db,
-            "--operator-token",
-            self.operator_token,
             "--demo" if self.demo else "--no-demo",
             "--log-level",
             self.log_level,
@@ -324,7 +323,8 @@ class LocalServer:
             self.proc = subprocess.Popen(
                 self.command(),
                 cwd=self.workdir,
-                env={**os.environ, **self.env},
+                # the token in the environment, not on the command line that `ps` shows
+                env={**os.environ, **self.env, "ASTER_OPERATOR_TOKEN": self.operator_token},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
