@@ -5,15 +5,21 @@ sent back as `X-MBX-USED-WEIGHT-1M`. Past the limit (2400) the answer is 429 (-1
 `Retry-After`; an IP that keeps sending while limited is banned: 418 with a ban that starts at 2
 minutes and doubles for each repeat offence, up to 3 days (docs: "from 2 minutes to 3 days").
 
-`WeightLimiter` counts in the process. `RedisWeightLimiter` (``serve --redis URL``) keeps the same
-counts in Redis, so that the N server processes of one venue count an IP together, as Aster's
-edge does: one Lua script per request does the whole step atomically. When Redis cannot be
-reached the process counts on its own (and logs it) until Redis answers again: limits become
-per process for that time rather than every request failing.
+`WeightLimiter` counts in the process. `RedisWeightLimiter` (``serve --redis URL``) makes the N
+server processes of one venue count an IP together: each process decides on what it knows
+(its own count plus the others' as last read) and, every ``flush_s`` (10 ms) while it has news,
+adds its new weight to the IP's count in Redis in one pipelined round trip, reading back the
+total and any ban another process set. A request thus costs no Redis call; the price is that the
+processes learn of each other's requests up to ``flush_s`` late, so an IP can pass the limit by
+what it sends to the other processes in that time. When Redis cannot be reached the process
+counts on its own (and logs it) until Redis answers again: limits become per process for that
+time rather than every request failing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -29,15 +35,20 @@ FIRST_BAN_MS = 2 * MINUTE_MS
 MAX_BAN_MS = 3 * 24 * 60 * MINUTE_MS
 # Requests an IP may still send while limited before it is banned.
 GRACE_WHILE_LIMITED = 10
+# IPs kept before the ones with nothing to remember are forgotten
+_PRUNE_AT = 100_000
 
 
 @dataclass(slots=True)
 class _IpState:
     window: int = -1  # minute number of `used`
-    used: int = 0
+    used: int = 0  # weight counted by this process in the window
+    others: int = 0  # weight counted by the other processes, as last read (RedisWeightLimiter)
+    flushed: int = 0  # how much of `used` Redis has been told of
     limited_hits: int = 0  # requests sent while over the limit in this window
     banned_until: int = 0
     offences: int = 0
+    ban_to_share: bool = False
 
 
 class WeightLimiter:
@@ -56,26 +67,39 @@ class WeightLimiter:
         with self._lock:
             st = self._ips.get(ip)
             if st is None:
+                if len(self._ips) >= _PRUNE_AT:
+                    self._prune(minute, now_ms)
                 st = self._ips[ip] = _IpState()
             if st.banned_until > now_ms:
-                raise _banned(st.banned_until, st.used if st.window == minute else 0, now_ms)
+                total = st.used + st.others if st.window == minute else 0
+                raise _banned(st.banned_until, total, now_ms)
             if st.window != minute:
-                st.window, st.used, st.limited_hits = minute, 0, 0
+                st.window, st.used, st.others, st.flushed, st.limited_hits = minute, 0, 0, 0, 0
             st.used += weight
-            if st.used <= self.limit:
-                return st.used
+            total = st.used + st.others
+            if total <= self.limit:
+                return total
             st.limited_hits += 1
             if st.limited_hits > GRACE_WHILE_LIMITED:
                 st.banned_until = now_ms + _ban_ms(st.offences)
                 st.offences += 1
-                raise _banned(st.banned_until, st.used, now_ms)
-            raise _limited(self.limit, st.used, now_ms)
+                st.ban_to_share = True
+                raise _banned(st.banned_until, total, now_ms)
+            raise _limited(self.limit, total, now_ms)
+
+    def _prune(self, minute: int, now_ms: int) -> None:
+        """Forget the IPs with nothing to remember: no count this minute, no ban, no offence."""
+        self._ips = {
+            ip: st
+            for ip, st in self._ips.items()
+            if st.window >= minute or st.banned_until > now_ms or st.offences or st.ban_to_share
+        }
 
     def used(self, ip: str, now_ms: int) -> int:
         st = self._ips.get(ip)
         if st is None or st.window != now_ms // MINUTE_MS:
             return 0
-        return st.used
+        return st.used + st.others
 
 
 def _ban_ms(offences: int) -> int:
@@ -101,82 +125,117 @@ def _banned(banned_until: int, used: int, now_ms: int) -> IPBannedError:
     )
 
 
-# One request's step, atomically. KEYS: the IP's used weight this minute, its requests while
-# limited this minute, its ban state (banned_until, offences). ARGV: weight, limit, now_ms,
-# grace, first ban ms, max ban ms, how long to remember offences (ms).
-# Returns {status, used, banned_until}: status 0 counted, 1 limited (429), 2 banned (418).
-_STEP = """
-local now = tonumber(ARGV[3])
-local banned_until = tonumber(redis.call('HGET', KEYS[3], 'until') or '0')
-if banned_until > now then
-  return {2, tonumber(redis.call('GET', KEYS[1]) or '0'), banned_until}
-end
-local used = redis.call('INCRBY', KEYS[1], ARGV[1])
-if used == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], 120000) end
-if used <= tonumber(ARGV[2]) then return {0, used, 0} end
-local hits = redis.call('INCR', KEYS[2])
-if hits == 1 then redis.call('PEXPIRE', KEYS[2], 120000) end
-if hits <= tonumber(ARGV[4]) then return {1, used, 0} end
-local offences = tonumber(redis.call('HGET', KEYS[3], 'offences') or '0')
-local ban = math.min(tonumber(ARGV[5]) * (2 ^ offences), tonumber(ARGV[6]))
-banned_until = now + ban
-redis.call('HSET', KEYS[3], 'until', banned_until, 'offences', offences + 1)
-redis.call('PEXPIRE', KEYS[3], ban + tonumber(ARGV[7]))
-return {2, used, banned_until}
-"""
 # an IP's offences are forgotten this long after its last ban ends
 _OFFENCE_MEMORY_MS = MAX_BAN_MS
 # after Redis failed, the process counts alone for this long before it asks Redis again
 _RETRY_REDIS_S = 1.0
+_COUNT_TTL_MS = 2 * MINUTE_MS
+# a shared ban outlives the longest ban by the time offences are remembered
+_BAN_TTL_MS = MAX_BAN_MS + _OFFENCE_MEMORY_MS
 
 
-class RedisWeightLimiter:
-    """The same counts as `WeightLimiter`, kept in Redis under ``<prefix>:`` keys so that every
-    server process of a venue shares them. ``url``: redis://host:port/db (redis-py's form)."""
+class RedisWeightLimiter(WeightLimiter):
+    """`WeightLimiter`'s counts, shared by every process that uses the same Redis and ``prefix``
+    (module docstring). ``url``: redis://host:port/db (redis-py's form)."""
 
-    def __init__(self, url: str, limit: int = 2400, *, prefix: str = "aster-account") -> None:
+    def __init__(
+        self,
+        url: str,
+        limit: int = 2400,
+        *,
+        prefix: str = "aster-account",
+        flush_s: float = 0.01,
+    ) -> None:
         import redis.asyncio as aioredis
 
-        self.limit = limit
+        super().__init__(limit)
         self.prefix = prefix
+        self.flush_s = flush_s
         self._redis: Any = aioredis.Redis.from_url(
             url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        self._step = self._redis.register_script(_STEP)
-        self._local = WeightLimiter(limit)  # while Redis cannot be reached
+        self._news: set[str] = set()  # IPs with weight or a ban Redis has not been told of
+        self._flusher: asyncio.Task[None] | None = None
         self._down_until = 0.0
 
     async def acquire(self, ip: str, weight: int, now_ms: int) -> int:
-        if time.monotonic() < self._down_until:
-            return self._local.hit(ip, weight, now_ms)
+        try:
+            return self.hit(ip, weight, now_ms)
+        finally:  # counted, or refused after counting: either way Redis hears of it
+            self._news.add(ip)
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        while self._news:
+            await asyncio.sleep(self.flush_s)
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Tell Redis what this process counted since the last flush; read back the totals and
+        the bans of those IPs. Does nothing while Redis is taken for unreachable."""
+        if not self._news or time.monotonic() < self._down_until:
+            return
         import redis
 
-        minute = now_ms // MINUTE_MS
-        keys = [
-            f"{self.prefix}:w:{ip}:{minute}",
-            f"{self.prefix}:l:{ip}:{minute}",
-            f"{self.prefix}:b:{ip}",
-        ]
-        args = [
-            weight,
-            self.limit,
-            now_ms,
-            GRACE_WHILE_LIMITED,
-            FIRST_BAN_MS,
-            MAX_BAN_MS,
-            _OFFENCE_MEMORY_MS,
-        ]
+        news, self._news = self._news, set()
+        sent: list[tuple[str, int, int, int, int]] = []  # ip, window, weight, reply places
+        bans_told: list[str] = []
+        pipe = self._redis.pipeline(transaction=False)
+        place = 0
+        with self._lock:
+            for ip in news:
+                st = self._ips.get(ip)
+                if st is None:  # forgotten since (see `_prune`)
+                    continue
+                delta = st.used - st.flushed
+                count_key = f"{self.prefix}:w:{ip}:{st.window}"
+                pipe.incrby(count_key, delta)
+                pipe.pexpire(count_key, _COUNT_TTL_MS)
+                total_at, place = place, place + 2
+                ban_key = f"{self.prefix}:b:{ip}"
+                if st.ban_to_share:
+                    st.ban_to_share = False
+                    bans_told.append(ip)
+                    pipe.hset(ban_key, mapping={"until": st.banned_until, "offences": st.offences})
+                    pipe.pexpire(ban_key, _BAN_TTL_MS)
+                    place += 2
+                pipe.hmget(ban_key, "until", "offences")
+                ban_at, place = place, place + 1
+                st.flushed += delta
+                sent.append((ip, st.window, delta, total_at, ban_at))
         try:
-            status, used, banned_until = await self._step(keys=keys, args=args)
+            replies = await pipe.execute()
         except (redis.RedisError, OSError) as exc:
             log.warning("Redis unreachable (%s): counting request weight in this process", exc)
             self._down_until = time.monotonic() + _RETRY_REDIS_S
-            return self._local.hit(ip, weight, now_ms)
-        if status == 0:
-            return int(used)
-        if status == 1:
-            raise _limited(self.limit, int(used), now_ms)
-        raise _banned(int(banned_until), int(used), now_ms)
+            with self._lock:  # to be told again once Redis answers
+                for ip, window, delta, _, _ in sent:
+                    st = self._ips.get(ip)
+                    if st is not None and st.window == window:
+                        st.flushed -= delta
+                for ip in bans_told:
+                    if (st := self._ips.get(ip)) is not None:
+                        st.ban_to_share = True
+            self._news |= news
+            return
+        with self._lock:
+            for ip, window, _, total_at, ban_at in sent:
+                st = self._ips.get(ip)
+                if st is None:
+                    continue
+                until, offences = replies[ban_at]
+                if st.window == window:
+                    st.others = max(0, int(replies[total_at]) - st.flushed)
+                if until is not None and int(until) > st.banned_until:
+                    st.banned_until = int(until)
+                    st.offences = max(st.offences, int(offences or 0))
 
     async def aclose(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        with contextlib.suppress(Exception):  # what Redis can still be told
+            await self.flush()
         await self._redis.aclose()

@@ -114,22 +114,75 @@ async def test_over_the_limit_is_429_until_the_minute_ends_then_418_bans_double(
 
 
 async def test_processes_sharing_redis_count_an_ip_together() -> None:
+    """Each process decides on its own count plus the others' as last read, and tells Redis of
+    its new weight at its next flush: after the flushes both know the exact total."""
+    import redis.asyncio as aioredis
+
     await _redis_or_skip()
     prefix = f"test-{uuid.uuid4().hex}"
-    a = RedisWeightLimiter(REDIS_URL, 30, prefix=prefix)
-    b = RedisWeightLimiter(REDIS_URL, 30, prefix=prefix)
-    other_venue = RedisWeightLimiter(REDIS_URL, 30, prefix=f"{prefix}-other")
+    a = RedisWeightLimiter(REDIS_URL, 100, prefix=prefix, flush_s=60)  # flushed by hand here
+    b = RedisWeightLimiter(REDIS_URL, 100, prefix=prefix, flush_s=60)
+    other_venue = RedisWeightLimiter(REDIS_URL, 100, prefix=f"{prefix}-other", flush_s=60)
+    check = aioredis.Redis.from_url(REDIS_URL)
+    ip = "1.1.1.1"
     try:
-        assert await a.acquire("1.1.1.1", 10, T0) == 10
-        assert await b.acquire("1.1.1.1", 10, T0) == 20
-        results = await asyncio.gather(*(x.acquire("1.1.1.1", 1, T0) for x in (a, b) * 5))
-        assert sorted(results) == list(range(21, 31))  # atomic: no count lost or repeated
-        with pytest.raises(RateLimitError):
-            await a.acquire("1.1.1.1", 1, T0)
-        assert await other_venue.acquire("1.1.1.1", 1, T0) == 1  # another prefix, its own counts
+        assert await a.acquire(ip, 10, T0) == 10
+        await a.flush()
+        assert await b.acquire(ip, 10, T0) == 10  # b has not heard of a's 10 yet
+        await b.flush()  # now it has
+        assert await b.acquire(ip, 1, T0) == 21
+        await asyncio.gather(*(x.acquire(ip, 1, T0) for x in (a, b) * 20))
+        for x in (a, b, a, b):  # each tells, then each hears the other
+            x._news.add(ip)
+            await x.flush()
+        assert int(await check.get(f"{prefix}:w:{ip}:{T0 // MINUTE_MS}")) == 61  # none lost
+        assert a.used(ip, T0) == b.used(ip, T0) == 61
+        assert await other_venue.acquire(ip, 1, T0) == 1  # another prefix, its own counts
     finally:
         for limiter in (a, b, other_venue):
             await limiter.aclose()
+        await check.aclose()
+
+
+async def test_a_ban_set_by_one_process_reaches_the_others() -> None:
+    await _redis_or_skip()
+    prefix = f"test-{uuid.uuid4().hex}"
+    a = RedisWeightLimiter(REDIS_URL, 10, prefix=prefix, flush_s=60)
+    b = RedisWeightLimiter(REDIS_URL, 10, prefix=prefix, flush_s=60)
+    ip, now = "7.7.7.7", T0 + 1_000
+    try:
+        await a.acquire(ip, 10, now)
+        for _ in range(GRACE_WHILE_LIMITED + 1):
+            with pytest.raises((RateLimitError, IPBannedError)):
+                await a.acquire(ip, 1, now)
+        await a.flush()
+        assert await b.acquire(ip, 0, now + MINUTE_MS) == 0  # before b reads: what it knows
+        await b.flush()
+        with pytest.raises(IPBannedError) as banned:
+            await b.acquire(ip, 1, now + MINUTE_MS)
+        assert banned.value.retry_after == (FIRST_BAN_MS - MINUTE_MS) // 1000
+    finally:
+        for limiter in (a, b):
+            await limiter.aclose()
+
+
+async def test_weight_reaches_redis_by_itself_within_the_flush_interval() -> None:
+    import redis.asyncio as aioredis
+
+    await _redis_or_skip()
+    prefix = f"test-{uuid.uuid4().hex}"
+    limiter = RedisWeightLimiter(REDIS_URL, 100, prefix=prefix, flush_s=0.01)
+    check = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await limiter.acquire("3.3.3.3", 7, T0)
+        key = f"{prefix}:w:3.3.3.3:{T0 // MINUTE_MS}"
+        async with asyncio.timeout(2):
+            while await check.get(key) is None:
+                await asyncio.sleep(0.005)
+        assert int(await check.get(key)) == 7
+    finally:
+        await limiter.aclose()
+        await check.aclose()
 
 
 async def test_without_redis_the_process_counts_alone_and_says_so(
@@ -138,9 +191,28 @@ async def test_without_redis_the_process_counts_alone_and_says_so(
     limiter = RedisWeightLimiter(f"redis://127.0.0.1:{free_port()}/0", 10)  # nothing there
     try:
         assert await limiter.acquire("2.2.2.2", 4, T0) == 4
+        await limiter.flush()  # fails: logged, and the weight stays to be told later
         assert await limiter.acquire("2.2.2.2", 4, T0) == 8  # counted in the process
         with pytest.raises(RateLimitError):
             await limiter.acquire("2.2.2.2", 4, T0)
+        assert limiter.used("2.2.2.2", T0) == 12
     finally:
         await limiter.aclose()
     assert "counting request weight in this process" in caplog.text
+
+
+def test_ips_with_nothing_to_remember_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aster_account.server import limits
+
+    monkeypatch.setattr(limits, "_PRUNE_AT", 5)
+    limiter = WeightLimiter(10)
+    for n in range(4):
+        limiter.hit(f"10.0.0.{n}", 1, T0)
+    limiter.hit("10.0.0.9", 10, T0)
+    for _ in range(GRACE_WHILE_LIMITED + 1):  # banned: to be remembered
+        with pytest.raises((RateLimitError, IPBannedError)):
+            limiter.hit("10.0.0.9", 1, T0)
+    limiter.hit("10.0.1.1", 1, T0 + MINUTE_MS)  # the sixth IP, a minute later
+    assert set(limiter._ips) == {"10.0.0.9", "10.0.1.1"}
+    with pytest.raises(IPBannedError):
+        limiter.hit("10.0.0.9", 1, T0 + MINUTE_MS)
