@@ -8,12 +8,12 @@ minutes and doubles for each repeat offence, up to 3 days (docs: "from 2 minutes
 `WeightLimiter` counts in the process. `RedisWeightLimiter` (``serve --redis URL``) makes the N
 server processes of one venue count an IP together: each process decides on what it knows
 (its own count plus the others' as last read) and, every ``flush_s`` (10 ms) while it has news,
-adds its new weight to the IP's count in Redis in one pipelined round trip, reading back the
-total and any ban another process set. A request thus costs no Redis call; the price is that the
-processes learn of each other's requests up to ``flush_s`` late, so an IP can pass the limit by
-what it sends to the other processes in that time. When Redis cannot be reached the process
-counts on its own (and logs it) until Redis answers again: limits become per process for that
-time rather than every request failing.
+writes its own count into the IP's entry in Redis in one pipelined round trip, reading back the
+other processes' counts and any ban one of them set. A request thus costs no Redis call; the
+price is that the processes learn of each other's requests up to ``flush_s`` late, so an IP can
+pass the limit by what it sends to the other processes in that time. When Redis cannot be
+reached the process counts on its own (and logs it) until Redis answers again: limits become per
+process for that time rather than every request failing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import contextlib
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,6 @@ class _IpState:
     window: int = -1  # minute number of `used`
     used: int = 0  # weight counted by this process in the window
     others: int = 0  # weight counted by the other processes, as last read (RedisWeightLimiter)
-    flushed: int = 0  # how much of `used` Redis has been told of
     limited_hits: int = 0  # requests sent while over the limit in this window
     banned_until: int = 0
     offences: int = 0
@@ -56,6 +56,7 @@ class WeightLimiter:
         self.limit = limit
         self._ips: dict[str, _IpState] = {}
         self._lock = threading.Lock()
+        self._prune_at = _PRUNE_AT
 
     async def acquire(self, ip: str, weight: int, now_ms: int) -> int:
         """`hit`, as the app calls a limiter (the Redis one has to wait for its answer)."""
@@ -67,14 +68,14 @@ class WeightLimiter:
         with self._lock:
             st = self._ips.get(ip)
             if st is None:
-                if len(self._ips) >= _PRUNE_AT:
+                if len(self._ips) >= self._prune_at:
                     self._prune(minute, now_ms)
                 st = self._ips[ip] = _IpState()
             if st.banned_until > now_ms:
                 total = st.used + st.others if st.window == minute else 0
                 raise _banned(st.banned_until, total, now_ms)
             if st.window != minute:
-                st.window, st.used, st.others, st.flushed, st.limited_hits = minute, 0, 0, 0, 0
+                st.window, st.used, st.others, st.limited_hits = minute, 0, 0, 0
             st.used += weight
             total = st.used + st.others
             if total <= self.limit:
@@ -94,6 +95,8 @@ class WeightLimiter:
             for ip, st in self._ips.items()
             if st.window >= minute or st.banned_until > now_ms or st.offences or st.ban_to_share
         }
+        # when most are still in use, not again before the table has doubled
+        self._prune_at = max(_PRUNE_AT, 2 * len(self._ips))
 
     def used(self, ip: str, now_ms: int) -> int:
         st = self._ips.get(ip)
@@ -136,7 +139,12 @@ _BAN_TTL_MS = MAX_BAN_MS + _OFFENCE_MEMORY_MS
 
 class RedisWeightLimiter(WeightLimiter):
     """`WeightLimiter`'s counts, shared by every process that uses the same Redis and ``prefix``
-    (module docstring). ``url``: redis://host:port/db (redis-py's form)."""
+    (module docstring). ``url``: redis://host:port/db (redis-py's form).
+
+    In Redis an IP's minute is a hash with one field per process holding that process's count,
+    and its ban a hash with each process's ban end and offences; a process only ever writes its
+    own fields, with absolute values, so a write sent twice (a timeout after Redis ran it)
+    changes nothing, and the total is the sum of the fields, a ban the latest of them."""
 
     def __init__(
         self,
@@ -151,11 +159,13 @@ class RedisWeightLimiter(WeightLimiter):
         super().__init__(limit)
         self.prefix = prefix
         self.flush_s = flush_s
+        self._me = uuid.uuid4().hex  # this process's field in the shared hashes
         self._redis: Any = aioredis.Redis.from_url(
-            url, socket_connect_timeout=0.5, socket_timeout=0.5
+            url, socket_connect_timeout=0.5, socket_timeout=0.5, decode_responses=True
         )
         self._news: set[str] = set()  # IPs with weight or a ban Redis has not been told of
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
         self._down_until = 0.0
 
     async def acquire(self, ip: str, weight: int, now_ms: int) -> int:
@@ -163,23 +173,23 @@ class RedisWeightLimiter(WeightLimiter):
             return self.hit(ip, weight, now_ms)
         finally:  # counted, or refused after counting: either way Redis hears of it
             self._news.add(ip)
-            if self._flusher is None or self._flusher.done():
+            if not self._closing and (self._flusher is None or self._flusher.done()):
                 self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        while self._news:
+        while self._news and not self._closing:
             await asyncio.sleep(self.flush_s)
             await self.flush()
 
     async def flush(self) -> None:
-        """Tell Redis what this process counted since the last flush; read back the totals and
-        the bans of those IPs. Does nothing while Redis is taken for unreachable."""
+        """Tell Redis this process's counts and bans of the IPs with news; read back the other
+        processes' counts and bans. Does nothing while Redis is taken for unreachable."""
         if not self._news or time.monotonic() < self._down_until:
             return
         import redis
 
         news, self._news = self._news, set()
-        sent: list[tuple[str, int, int, int, int]] = []  # ip, window, weight, reply places
+        sent: list[tuple[str, int, int, int]] = []  # ip, window, places of the two reads
         bans_told: list[str] = []
         pipe = self._redis.pipeline(transaction=False)
         place = 0
@@ -188,54 +198,61 @@ class RedisWeightLimiter(WeightLimiter):
                 st = self._ips.get(ip)
                 if st is None:  # forgotten since (see `_prune`)
                     continue
-                delta = st.used - st.flushed
                 count_key = f"{self.prefix}:w:{ip}:{st.window}"
-                pipe.incrby(count_key, delta)
+                pipe.hset(count_key, self._me, st.used)
                 pipe.pexpire(count_key, _COUNT_TTL_MS)
-                total_at, place = place, place + 2
+                pipe.hgetall(count_key)
+                counts_at = place + 2
                 ban_key = f"{self.prefix}:b:{ip}"
                 if st.ban_to_share:
                     st.ban_to_share = False
                     bans_told.append(ip)
-                    pipe.hset(ban_key, mapping={"until": st.banned_until, "offences": st.offences})
+                    ban = {
+                        f"until:{self._me}": st.banned_until,
+                        f"offences:{self._me}": st.offences,
+                    }
+                    pipe.hset(ban_key, mapping=ban)
                     pipe.pexpire(ban_key, _BAN_TTL_MS)
                     place += 2
-                pipe.hmget(ban_key, "until", "offences")
-                ban_at, place = place, place + 1
-                st.flushed += delta
-                sent.append((ip, st.window, delta, total_at, ban_at))
+                pipe.hgetall(ban_key)
+                bans_at, place = place + 3, place + 4
+                sent.append((ip, st.window, counts_at, bans_at))
         try:
             replies = await pipe.execute()
-        except (redis.RedisError, OSError) as exc:
-            log.warning("Redis unreachable (%s): counting request weight in this process", exc)
-            self._down_until = time.monotonic() + _RETRY_REDIS_S
-            with self._lock:  # to be told again once Redis answers
-                for ip, window, delta, _, _ in sent:
-                    st = self._ips.get(ip)
-                    if st is not None and st.window == window:
-                        st.flushed -= delta
+        except BaseException as exc:
+            self._news |= news  # told again later: the values are absolute, so that is safe
+            with self._lock:
                 for ip in bans_told:
                     if (st := self._ips.get(ip)) is not None:
                         st.ban_to_share = True
-            self._news |= news
+            if not isinstance(exc, redis.RedisError | OSError):
+                raise
+            log.warning("Redis unreachable (%s): counting request weight in this process", exc)
+            self._down_until = time.monotonic() + _RETRY_REDIS_S
             return
         with self._lock:
-            for ip, window, _, total_at, ban_at in sent:
+            for ip, window, counts_at, bans_at in sent:
                 st = self._ips.get(ip)
                 if st is None:
                     continue
-                until, offences = replies[ban_at]
                 if st.window == window:
-                    st.others = max(0, int(replies[total_at]) - st.flushed)
-                if until is not None and int(until) > st.banned_until:
-                    st.banned_until = int(until)
-                    st.offences = max(st.offences, int(offences or 0))
+                    counts: dict[str, str] = replies[counts_at]
+                    st.others = sum(int(v) for k, v in counts.items() if k != self._me)
+                bans: dict[str, str] = replies[bans_at]
+                until = max((int(v) for k, v in bans.items() if k.startswith("until:")), default=0)
+                if until > st.banned_until:
+                    st.banned_until = until
+                    st.offences = max(
+                        [st.offences, *(int(v) for k, v in bans.items() if k.startswith("off"))]
+                    )
 
     async def aclose(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-        with contextlib.suppress(Exception):  # what Redis can still be told
+        """Tell Redis what it has not heard yet, then close the connections."""
+        self._closing = True
+        if self._flusher is not None and not self._flusher.done():
+            # let a flush in flight finish (the loop stops after it)
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._flusher, timeout=2)
+        with contextlib.suppress(Exception):
             await self.flush()
         await self._redis.aclose()
