@@ -699,10 +699,24 @@ def test_unknown_listen_key_is_1125(operator: Any) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
-    [("GET", "/fapi/v9/nothing", 404), ("PATCH", "/fapi/v2/balance", 405)],
+    [
+        ("GET", "/fapi/v9/nothing", 404),
+        ("PATCH", "/fapi/v2/balance", 405),
+        ("OPTIONS", "/fapi/v1/leverage", 405),
+        ("GET", "/fapi/v1/asset/wallet/transfer", 405),
+    ],
 )
 def test_unknown_paths_and_methods_answer_in_asters_shape(
     operator: Any, method: str, path: str, status: int
 ) -> None:
     r = operator.api.raw(method, path)
     assert_error(r, -1020, "This operation is not supported.", status)
+
+
+def test_head_is_a_get_without_the_body(operator: Any) -> None:
+    """HEAD on a GET endpoint: the GET's status and headers, no body (it was a bare 500)."""
+    public = operator.api.raw("HEAD", "/fapi/v1/time")
+    assert public.status_code == 200 and public.content == b""
+    assert "x-mbx-used-weight-1m" in public.headers
+    unsigned = operator.api.raw("HEAD", "/fapi/v2/balance")  # no key: as the GET, -2014 / 401
+    assert unsigned.status_code == 401 and unsigned.content == b""

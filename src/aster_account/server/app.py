@@ -13,7 +13,6 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -113,21 +112,6 @@ class Api:
         service.on_key_changed.append(self.keys.forget)
         self.metrics = Metrics()
 
-    def routes(self) -> list[BaseRoute]:
-        by_path: dict[str, dict[str, Endpoint]] = {}
-        for ep in catalog.ENDPOINTS:
-            by_path.setdefault(ep.path, {})[ep.method] = ep
-        return [
-            Route(path, self._endpoint(methods), methods=list(methods))
-            for path, methods in by_path.items()
-        ]
-
-    def _endpoint(self, methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            return await self.handle(request, methods[request.method])
-
-        return endpoint
-
     async def handle(self, request: Request, ep: Endpoint) -> Response:
         started = time.perf_counter()
         svc = self.service
@@ -224,38 +208,47 @@ class Api:
         return key.account_id
 
 
-async def _not_here(request: Request, exc: Exception) -> Response:
-    """Unknown paths and methods answer in Aster's shape too, never a plain-text page."""
-    status = getattr(exc, "status_code", 404)
+def _unsupported(status: int) -> Response:
     err = aster_error(-1020, "This operation is not supported.", http_status=status)
     return error_response(err, None)
 
 
+async def _not_here(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in Aster's shape too, never a plain-text page."""
+    return _unsupported(getattr(exc, "status_code", 404))
+
+
 class AsterApp(Starlette):
-    """Starlette, with the catalog's routes dispatched before its middleware and router.
+    """Starlette, with the catalog's paths dispatched before its middleware and router.
 
     A catalog request is answered by `Api.handle`, which turns every failure into an Aster
-    error itself, so Starlette's error middleware has nothing to add to it, and an exact
-    (method, path) lookup finds it where the router would try each route's pattern in turn.
-    That is about a sixth of the server's time on a cheap read (bench/client_overhead.py).
-    Everything else (operator API, docs, metrics, the user data stream, unknown paths) goes
-    through Starlette as before.
+    error itself, so Starlette's error middleware has nothing to add to it, and a lookup by
+    path finds it where the router would try each route's pattern in turn: about a twelfth of
+    the server's CPU on a cheap read (docs/design-notes.md). HEAD is a GET without the body
+    (RFC 9110 9.3.2); any other method on a catalog path is 405 -1020. Everything else
+    (operator API, docs, metrics, the user data stream, unknown paths) goes through Starlette.
     """
 
     def __init__(self, api: Api, *, routes: list[BaseRoute], **kwargs: Any) -> None:
-        super().__init__(routes=[*api.routes(), *routes], **kwargs)
+        super().__init__(routes=routes, **kwargs)
         self.api = api
-        self._catalog = {(ep.method, ep.path): ep for ep in catalog.ENDPOINTS}
+        self._by_path: dict[str, dict[str, Endpoint]] = {}
+        for ep in catalog.ENDPOINTS:
+            self._by_path.setdefault(ep.path, {})[ep.method] = ep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            ep = self._catalog.get((scope["method"], scope["path"]))
-            if ep is not None:
-                scope["app"] = self
-                response = await self.api.handle(Request(scope, receive), ep)
-                await response(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        methods = self._by_path.get(scope["path"]) if scope["type"] == "http" else None
+        if methods is None:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        method = scope["method"]
+        ep = methods.get("GET" if method == "HEAD" else method)
+        if ep is None:
+            response = _unsupported(405)
+        else:
+            response = await self.api.handle(Request(scope, receive), ep)
+        await response(scope, receive, send)
 
 
 def create_app(
