@@ -342,19 +342,11 @@ def validate(
     endpoint's own parameters before the API key, and the timestamp after it: the server
     checks those with :func:`validate_auth` once the key is known).
     """
-    values: dict[str, ParamValue | None] = {}
-    for param in endpoint.params:
-        if not auth and param.name in _AUTH_NAMES:
-            continue
-        text = raw.get(param.name)
-        if text is None:
-            if param.required:
-                raise _mandatory(param.name)
-            values[param.py_name] = param.default_value
-        elif text == "":
-            raise _mandatory(param.name)
-        else:
-            values[param.py_name] = param.parse(text)
+    values = {
+        param.py_name: _read(param, raw)
+        for param in endpoint.params
+        if auth or param.name not in _AUTH_NAMES
+    }
     for group in endpoint.one_of:
         if all(raw.get(name) is None for name in group):
             names = "' or '".join(group)
@@ -369,19 +361,21 @@ def validate(
     return values
 
 
+def _read(param: Param, raw: Mapping[str, str]) -> ParamValue | None:
+    """One parameter's value: parsed, its default when absent, -1102 when required or empty."""
+    text = raw.get(param.name)
+    if text is None:
+        if param.required:
+            raise _mandatory(param.name)
+        return param.default_value
+    if text == "":
+        raise _mandatory(param.name)
+    return param.parse(text)
+
+
 def validate_auth(raw: Mapping[str, str]) -> tuple[int, int]:
     """``(timestamp, recvWindow)`` of a signed request, checked like any other parameter."""
-    values = {}
-    for param in AUTH_PARAMS:
-        text = raw.get(param.name)
-        if text is None:
-            if param.required:
-                raise _mandatory(param.name)
-            values[param.name] = param.default_value
-        elif text == "":
-            raise _mandatory(param.name)
-        else:
-            values[param.name] = param.parse(text)
+    values = {param.name: _read(param, raw) for param in AUTH_PARAMS}
     timestamp, recv_window = values["timestamp"], values["recvWindow"]
     assert isinstance(timestamp, int) and isinstance(recv_window, int)
     return timestamp, recv_window
