@@ -4,15 +4,12 @@ them. Each process hears of the other's requests within its flush interval (10 m
 own next request, so the test spaces its requests. (Each process has its own SQLite file here:
 the weights are what is shared.)
 
-Redis comes from ASTER_TEST_REDIS_URL (default redis://127.0.0.1:6379/0); without it the test is
-skipped, except under CI, where that is a failure.
+Redis comes from the `redis_url` fixture (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -25,38 +22,20 @@ import pytest
 
 from aster_account.testing import LocalServer
 
-REDIS_URL = os.environ.get("ASTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _redis_reachable() -> bool:
-    host_port = REDIS_URL.split("://", 1)[1].split("/", 1)[0]
-    host, _, port = host_port.rpartition(":")
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-Pair = tuple[LocalServer, LocalServer, str]
+Pair = tuple[LocalServer, LocalServer, str, str]
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[Pair]:
-    if not _redis_reachable():
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"Redis at {REDIS_URL} is required under CI")
-        pytest.skip(f"no Redis at {REDIS_URL}")
+def pair(tmp_path: Path, redis_url: str) -> Iterator[Pair]:
     prefix = f"test-{uuid.uuid4().hex}"
-    args = ["--redis", REDIS_URL, "--redis-prefix", prefix, "--weight-limit", "20"]
+    args = ["--redis", redis_url, "--redis-prefix", prefix, "--weight-limit", "20"]
     if time.time() % 60 > 50:  # the counts are per minute: start in a fresh one
         time.sleep(61 - time.time() % 60)
     with (
         LocalServer(workdir=tmp_path / "a", args=args) as a,
         LocalServer(workdir=tmp_path / "b", args=args) as b,
     ):
-        yield a, b, prefix
+        yield a, b, prefix, redis_url
 
 
 def get(server: LocalServer, path: str) -> tuple[int, Message, object]:
@@ -75,19 +54,19 @@ def used(server: LocalServer) -> int:
     return int(headers["X-MBX-USED-WEIGHT-1M"]) if status == 200 else -status
 
 
-def shared_count(prefix: str) -> int:
+def shared_count(redis_url: str, prefix: str) -> int:
     """The IP's count this minute as Redis holds it."""
     import redis
 
-    with redis.Redis.from_url(REDIS_URL) as r:
+    with redis.Redis.from_url(redis_url) as r:
         counts = r.hvals(f"{prefix}:w:127.0.0.1:{int(time.time() * 1000) // 60_000}")
     return sum(int(v) for v in counts)  # one count a process
 
 
 def test_two_processes_count_an_ip_together(pair: Pair) -> None:
-    a, b, prefix = pair
+    a, b, prefix, redis_url = pair
     time.sleep(0.1)
-    base = shared_count(prefix)  # the start-up pings of both
+    base = shared_count(redis_url, prefix)  # the start-up pings of both
     assert base >= 2
     sent = 0
     for server in (a, b, a, a, b, b, a):
@@ -96,7 +75,7 @@ def test_two_processes_count_an_ip_together(pair: Pair) -> None:
         # a process knows its own requests, and the other's up to its own last flush: here
         # at most two behind
         assert base + sent - 2 <= seen <= base + sent, (base, sent, seen)
-    assert shared_count(prefix) == base + sent  # Redis has every request, none twice
+    assert shared_count(redis_url, prefix) == base + sent  # Redis has every request, none twice
     answers = [used(server) for server in (a, b) * 10]
     assert -429 in answers  # the limit of 20 holds across the two
     limited_at = answers.index(-429)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aster_account.client._core import Send
+from aster_account.testing import free_port
 
 Script = Callable[[socket.socket, bytes], bool]  # answer one request; False: close
 
@@ -127,7 +128,5 @@ def send(
 
 
 def closed_port() -> int:
-    with socket.socket() as spare:
-        spare.bind(("127.0.0.1", 0))
-        port: int = spare.getsockname()[1]
-        return port
+    """A loopback port nothing listens on (free a moment ago)."""
+    return free_port()

@@ -2,14 +2,13 @@
 minute, 429 with Retry-After, then 418 bans that double), and the Redis one is shared by every
 process that uses the same Redis and prefix.
 
-Redis comes from ASTER_TEST_REDIS_URL (default redis://127.0.0.1:6379/0). When it cannot be
+Redis comes from ASTER_TEST_redis_url (default redis://127.0.0.1:6379/0). When it cannot be
 reached the Redis cases are skipped, except under CI, where that is a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -25,26 +24,7 @@ from aster_account.server.limits import (
 )
 from aster_account.testing import free_port
 
-REDIS_URL = os.environ.get("ASTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 T0 = 1_795_700_000_000 // MINUTE_MS * MINUTE_MS  # the start of a minute
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-async def _redis_or_skip() -> None:
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except (OSError, aioredis.RedisError) as exc:
-        if _in_ci():
-            pytest.fail(f"Redis at {REDIS_URL} is required under CI: {exc}")
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    finally:
-        await client.aclose()
 
 
 Limiter = WeightLimiter | RedisWeightLimiter
@@ -60,11 +40,11 @@ async def make(request: pytest.FixtureRequest) -> AsyncIterator[Make]:
         return WeightLimiter(limit)
 
     def in_redis(limit: int) -> Limiter:
-        made.append(RedisWeightLimiter(REDIS_URL, limit, prefix=prefix))
+        made.append(RedisWeightLimiter(request.getfixturevalue("redis_url"), limit, prefix=prefix))
         return made[-1]
 
     if request.param == "redis":
-        await _redis_or_skip()
+        request.getfixturevalue("redis_url")  # skipped without Redis, except under CI
         yield in_redis
     else:
         yield memory
@@ -113,17 +93,16 @@ async def test_over_the_limit_is_429_until_the_minute_ends_then_418_bans_double(
     assert again.value.retry_after == 2 * FIRST_BAN_MS // 1000
 
 
-async def test_processes_sharing_redis_count_an_ip_together() -> None:
+async def test_processes_sharing_redis_count_an_ip_together(redis_url: str) -> None:
     """Each process decides on its own count plus the others' as last read, and tells Redis of
     its new weight at its next flush: after the flushes both know the exact total."""
     import redis.asyncio as aioredis
 
-    await _redis_or_skip()
     prefix = f"test-{uuid.uuid4().hex}"
-    a = RedisWeightLimiter(REDIS_URL, 100, prefix=prefix, flush_s=60)  # flushed by hand here
-    b = RedisWeightLimiter(REDIS_URL, 100, prefix=prefix, flush_s=60)
-    other_venue = RedisWeightLimiter(REDIS_URL, 100, prefix=f"{prefix}-other", flush_s=60)
-    check = aioredis.Redis.from_url(REDIS_URL)
+    a = RedisWeightLimiter(redis_url, 100, prefix=prefix, flush_s=60)  # flushed by hand here
+    b = RedisWeightLimiter(redis_url, 100, prefix=prefix, flush_s=60)
+    other_venue = RedisWeightLimiter(redis_url, 100, prefix=f"{prefix}-other", flush_s=60)
+    check = aioredis.Redis.from_url(redis_url)
     ip = "1.1.1.1"
     try:
         assert await a.acquire(ip, 10, T0) == 10
@@ -145,11 +124,10 @@ async def test_processes_sharing_redis_count_an_ip_together() -> None:
         await check.aclose()
 
 
-async def test_a_ban_set_by_one_process_reaches_the_others() -> None:
-    await _redis_or_skip()
+async def test_a_ban_set_by_one_process_reaches_the_others(redis_url: str) -> None:
     prefix = f"test-{uuid.uuid4().hex}"
-    a = RedisWeightLimiter(REDIS_URL, 10, prefix=prefix, flush_s=60)
-    b = RedisWeightLimiter(REDIS_URL, 10, prefix=prefix, flush_s=60)
+    a = RedisWeightLimiter(redis_url, 10, prefix=prefix, flush_s=60)
+    b = RedisWeightLimiter(redis_url, 10, prefix=prefix, flush_s=60)
     ip, now = "7.7.7.7", T0 + 1_000
     try:
         await a.acquire(ip, 10, now)
@@ -167,13 +145,12 @@ async def test_a_ban_set_by_one_process_reaches_the_others() -> None:
             await limiter.aclose()
 
 
-async def test_weight_reaches_redis_by_itself_within_the_flush_interval() -> None:
+async def test_weight_reaches_redis_by_itself_within_the_flush_interval(redis_url: str) -> None:
     import redis.asyncio as aioredis
 
-    await _redis_or_skip()
     prefix = f"test-{uuid.uuid4().hex}"
-    limiter = RedisWeightLimiter(REDIS_URL, 100, prefix=prefix, flush_s=0.01)
-    check = aioredis.Redis.from_url(REDIS_URL)
+    limiter = RedisWeightLimiter(redis_url, 100, prefix=prefix, flush_s=0.01)
+    check = aioredis.Redis.from_url(redis_url)
     try:
         await limiter.acquire("3.3.3.3", 7, T0)
         key = f"{prefix}:w:3.3.3.3:{T0 // MINUTE_MS}"

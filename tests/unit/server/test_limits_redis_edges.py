@@ -2,13 +2,12 @@
 a write Redis ran before a timeout is not counted twice when sent again, and the in-process
 table is not rebuilt on every new IP once it holds `_PRUNE_AT` IPs it cannot forget.
 
-Redis comes from ASTER_TEST_REDIS_URL (default redis://127.0.0.1:6379/0).
+Redis comes from ASTER_TEST_redis_url (default redis://127.0.0.1:6379/0).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,7 +19,6 @@ from aster_account.protocol.errors import IPBannedError, RateLimitError
 from aster_account.server import limits
 from aster_account.server.limits import GRACE_WHILE_LIMITED, MINUTE_MS, RedisWeightLimiter
 
-REDIS_URL = os.environ.get("ASTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 T0 = 1_795_700_000_000 // MINUTE_MS * MINUTE_MS  # the start of a minute
 
 # Keeps the Redis server busy (so it answers nobody) for ARGV[1] microseconds.
@@ -41,23 +39,19 @@ async def shared_count(check: Any, prefix: str, ip: str) -> int:
 
 
 @pytest.fixture
-async def check() -> AsyncIterator[object]:
+async def check(redis_url: str) -> AsyncIterator[object]:
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except (OSError, aioredis.RedisError) as exc:
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    client = aioredis.Redis.from_url(redis_url)
     yield client
     await client.aclose()
 
 
 async def test_aclose_during_a_flush_still_tells_redis_the_weight_and_the_ban(
-    check: object,
+    check: object, redis_url: str
 ) -> None:
     prefix = f"test-{uuid.uuid4().hex}"
-    limiter = RedisWeightLimiter(REDIS_URL, 10, prefix=prefix, flush_s=0)
+    limiter = RedisWeightLimiter(redis_url, 10, prefix=prefix, flush_s=0)
     ip = "4.4.4.4"
     try:
         await limiter.acquire(ip, 10, T0)  # starts the flusher, which has not run yet
@@ -74,12 +68,14 @@ async def test_aclose_during_a_flush_still_tells_redis_the_weight_and_the_ban(
     assert await check.exists(f"{prefix}:b:{ip}") == 1  # type: ignore[attr-defined]
 
 
-async def test_weight_sent_before_a_timeout_is_not_counted_twice(check: object) -> None:
+async def test_weight_sent_before_a_timeout_is_not_counted_twice(
+    check: object, redis_url: str
+) -> None:
     import redis.asyncio as aioredis
 
     prefix = f"test-{uuid.uuid4().hex}"
-    limiter = RedisWeightLimiter(REDIS_URL, 100, prefix=prefix, flush_s=60)  # flushed by hand
-    blocker = aioredis.Redis.from_url(REDIS_URL)
+    limiter = RedisWeightLimiter(redis_url, 100, prefix=prefix, flush_s=60)  # flushed by hand
+    blocker = aioredis.Redis.from_url(redis_url)
     ip = "5.5.5.5"
     try:
         await limiter._redis.ping()  # the limiter's connection is open
@@ -99,10 +95,10 @@ async def test_weight_sent_before_a_timeout_is_not_counted_twice(check: object) 
 
 
 async def test_the_table_is_not_rebuilt_on_every_new_ip(
-    check: object, monkeypatch: pytest.MonkeyPatch
+    check: object, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(limits, "_PRUNE_AT", 100)
-    limiter = RedisWeightLimiter(REDIS_URL, 100, prefix=f"test-{uuid.uuid4().hex}", flush_s=60)
+    limiter = RedisWeightLimiter(redis_url, 100, prefix=f"test-{uuid.uuid4().hex}", flush_s=60)
     calls = 0
     prune = limiter._prune
 
