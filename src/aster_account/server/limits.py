@@ -243,7 +243,10 @@ class RedisWeightLimiter(WeightLimiter):
                 if until > st.banned_until:
                     st.banned_until = until
                     st.offences = max(
-                        [st.offences, *(int(v) for k, v in bans.items() if k.startswith("off"))]
+                        [
+                            st.offences,
+                            *(int(v) for k, v in bans.items() if k.startswith("offences:")),
+                        ]
                     )
 
     async def aclose(self) -> None:
