@@ -21,17 +21,17 @@ import sqlite3
 import ssl
 import sys
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from aster_account.protocol import signing
 from aster_account.testing import LocalServer
+from aster_account.testing import pg_schema as _fresh_schema
 
 PG_URL = os.environ.get("ASTER_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 FORM = "application/x-www-form-urlencoded"
@@ -305,12 +305,6 @@ def sqlite_url(directory: Path, name: str = "aster.db") -> str:
     return f"sqlite:///{directory.resolve() / name}"
 
 
-def with_search_path(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
 def pg_available() -> str | None:
     """None when PostgreSQL answers, else why not (without user or password)."""
     import psycopg
@@ -326,17 +320,8 @@ def pg_available() -> str | None:
 @contextlib.contextmanager
 def pg_schema(prefix: str = "reliability") -> Iterator[str]:
     """A database URL whose connections live in a fresh schema, dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        yield with_search_path(PG_URL, schema)
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with _fresh_schema(PG_URL, prefix) as url:
+        yield url
 
 
 class StoreReader:

@@ -34,7 +34,8 @@ servers may share one database); `args` are passed to `aster-account serve` as t
 option for. `kill()` (SIGKILL) then `start()` restarts the server on the same port and database,
 e.g. to see that what was acknowledged survives a crash.
 
-Only the standard library is used here: importing this module adds no dependency.
+Only the standard library is used here (and psycopg by `pg_schema`, when called): importing
+this module adds no dependency.
 """
 
 from __future__ import annotations
@@ -51,12 +52,21 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["LocalServer", "LocalServerError", "OperatorError", "free_port"]
+__all__ = [
+    "LocalServer",
+    "LocalServerError",
+    "OperatorError",
+    "free_port",
+    "pg_schema",
+    "with_search_path",
+]
 
 # runs the server from ServerConfig fields (JSON in argv[1]) instead of the command line
 _SERVE_CONFIG = (
@@ -85,6 +95,32 @@ class OperatorError(RuntimeError):
         super().__init__(f"operator {method} {path} -> HTTP {status}: {body}")
         self.status = status
         self.body = body
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """A PostgreSQL URL whose connections use `schema` (the server's store reads it from the
+    URL as `options=-csearch_path=...`)."""
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@contextlib.contextmanager
+def pg_schema(admin_url: str, prefix: str = "test") -> Iterator[str]:
+    """A fresh schema in the PostgreSQL database of `admin_url`, dropped on exit: yields a URL
+    whose connections live in it, e.g. for `LocalServer(db=...)`. (Needs psycopg, which the
+    server's PostgreSQL store uses; nothing else in this module does.)"""
+    import psycopg
+    from psycopg import sql
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield with_search_path(admin_url, schema)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def free_port(host: str = "127.0.0.1") -> int:

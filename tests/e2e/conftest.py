@@ -23,19 +23,17 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 
 from aster_account.protocol import catalog, signing
-from aster_account.testing import LocalServer
+from aster_account.testing import LocalServer, pg_schema
 
 PG_URL = os.environ.get("ASTER_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 # The module servers must not throttle the suites; test_weights starts its own small-limit server.
@@ -259,13 +257,6 @@ class Operator:
 # -- databases -----------------------------------------------------------------------------------
 
 
-def _with_search_path(url: str, schema: str) -> str:
-    """store/postgres.py's way: the schema rides in the URL as `options=-csearch_path=...`."""
-    parts = urlsplit(url)
-    query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     try:
@@ -292,26 +283,16 @@ def new_database(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[], str]]:
     """Fresh database URLs of the module's backend; PostgreSQL schemas are dropped at the end."""
-    schemas: list[str] = []
     admin = request.getfixturevalue("pg_server_url") if backend == "postgres" else ""
+    with contextlib.ExitStack() as schemas:
 
-    def make() -> str:
-        if backend == "sqlite":
-            directory = tmp_path_factory.mktemp("e2e-db")
-            return f"sqlite:///{directory}/aster.db"
-        schema = f"e2e_{uuid.uuid4().hex[:16]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        schemas.append(schema)
-        return _with_search_path(admin, schema)
+        def make() -> str:
+            if backend == "sqlite":
+                directory = tmp_path_factory.mktemp("e2e-db")
+                return f"sqlite:///{directory}/aster.db"
+            return schemas.enter_context(pg_schema(admin, "e2e"))
 
-    yield make
-    if schemas:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            for schema in schemas:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
+        yield make
 
 
 @pytest.fixture(scope="module")

@@ -19,20 +19,18 @@ import asyncio
 import contextlib
 import os
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import orjson
 import psycopg
 import pytest
 import websockets
-from psycopg import sql
 from websockets.asyncio.client import ClientConnection
 
+from aster_account import testing
 from aster_account.protocol import signing
 from aster_account.store import open_store
 from aster_account.testing import LocalServer
@@ -76,12 +74,6 @@ class StreamServer(LocalServer):
             store.close()
 
 
-def _with_search_path(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    query = [*parse_qsl(parts.query), ("options", f"-csearch_path={schema}")]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
 def pg_or_skip() -> str:
     try:
         psycopg.connect(PG_URL, connect_timeout=3).close()
@@ -96,15 +88,8 @@ def pg_or_skip() -> str:
 @contextlib.contextmanager
 def pg_schema() -> Iterator[str]:
     """A database URL whose connections live in a fresh schema, dropped afterwards."""
-    admin = pg_or_skip()
-    schema = f"stream_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        yield _with_search_path(admin, schema)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    with testing.pg_schema(pg_or_skip(), "stream") as url:
+        yield url
 
 
 # -- REST ----------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +24,6 @@ import psycopg
 import pytest
 import uvicorn
 import websockets
-from psycopg import sql
 
 from aster_account.engine.market import Market
 from aster_account.protocol import signing
@@ -43,6 +41,7 @@ from aster_account.server.main import START_MARKS, ServerConfig, build
 from aster_account.server.service import Service
 from aster_account.store import ListenKeyRow, open_store
 from aster_account.store.base import Store
+from aster_account.testing import pg_schema
 
 PG_URL = os.environ.get("ASTER_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 T0 = 1_700_000_000_000
@@ -413,14 +412,8 @@ def pg_url() -> Iterator[str]:
         if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
             raise
         pytest.skip("PostgreSQL unreachable (set ASTER_TEST_PG_URL)")
-    schema = f"hub_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    with pg_schema(PG_URL, "hub") as url:
+        yield url
 
 
 @pytest.mark.postgres
